@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Sets up, builds and starts Sluice. Until the gateway server and the console
-# land, this runs the headless pieces that exist: it validates the example
-# gateway configuration and prints a cost and capacity summary for it.
+# Sets up, builds and starts Sluice. The gateway server and the console land in
+# later issues; until then this runs the headless pieces that exist: it checks
+# the example gateway configuration and prints the complete default one.
 set -euo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 "$top/installer/setup.sh" --preset dev
-exec "$top/build/dev/app/gateway/sluice-gateway" --check-config "$top/resources/examples/gateway.json"
+gateway="$top/build/dev/app/gateway/sluice-gateway"
+"$gateway" --version
+"$gateway" --check-config "$top/resources/examples/gateway.json"
+exec "$gateway" --print-default-config

@@ -24,7 +24,12 @@ struct TokenUsage {
     // creation). Zero for providers that do not charge for writes.
     std::int64_t cacheWriteTokens = 0;
 
+    // Every prompt token the model read, however it was billed (OpenAI's
+    // `prompt_tokens`).
     std::int64_t promptTokens() const { return inputTokens + cachedInputTokens + cacheWriteTokens; }
+    // promptTokens() + outputTokens (OpenAI's `total_tokens`); what a
+    // tokens-per-minute quota counts.
+    std::int64_t totalTokens() const { return promptTokens() + outputTokens; }
     friend bool operator==(const TokenUsage &, const TokenUsage &) = default;
 };
 
