@@ -22,7 +22,7 @@ packages=(
   # toolchain
   g++ clang cmake ninja-build pkg-config git
   # Qt 6: core, network, widgets, charts (which needs the OpenGL dev package), svg, test tools
-  qt6-base-dev qt6-base-dev-tools libqt6charts6-dev libqt6opengl6-dev libqt6svg6-dev
+  qt6-base-dev qt6-base-dev-tools qt6-charts-dev libqt6opengl6-dev qt6-svg-dev
   qtkeychain-qt6-dev
   # HTTP parsing, TLS, shared state
   libhttp-parser-dev libssl-dev libhiredis-dev libpqxx-dev
