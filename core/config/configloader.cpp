@@ -217,24 +217,6 @@ void Reader::retryOn(QStringView key, RetryConfig &retries)
     }
 }
 
-// 1-based line and column of a byte offset; columns count characters.
-QString locationOf(const QByteArray &json, qsizetype offset)
-{
-    offset = std::clamp<qsizetype>(offset, 0, json.size());
-    qsizetype line = 1;
-    qsizetype column = 1;
-    for (qsizetype i = 0; i < offset; ++i) {
-        const auto byte = static_cast<unsigned char>(json[i]);
-        if (byte == '\n') {
-            ++line;
-            column = 1;
-        } else if ((byte & 0xC0) != 0x80) {
-            ++column;
-        }
-    }
-    return QStringLiteral("line %1, column %2").arg(line).arg(column);
-}
-
 // Qt reports an unterminated string at the end of the input; its opening quote
 // (the last unescaped quote) is where the reader needs to look.
 qsizetype openingQuoteBefore(const QByteArray &json, qsizetype offset)
@@ -282,7 +264,7 @@ ConfigResult loadConfig(const QByteArray &json)
             offset = openingQuoteBefore(json, offset);
         else if (parseError.error != QJsonParseError::GarbageAtEnd && parseError.error != QJsonParseError::IllegalNumber)
             offset = std::max<qsizetype>(0, offset - 1); // Qt reports these just past the offending character.
-        return unexpected(ConfigErrors{{locationOf(json, offset), parseError.errorString()}});
+        return unexpected(ConfigErrors{{jsonLocation(json, offset), parseError.errorString()}});
     }
     if (!document.isObject()) {
         return unexpected(ConfigErrors{

@@ -1,5 +1,7 @@
 #include "config/jsontext.h"
 
+#include <algorithm>
+
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -34,6 +36,23 @@ QString jsonTypeName(const QJsonValue &value)
         break;
     }
     return QStringLiteral("nothing");
+}
+
+QString jsonLocation(const QByteArray &json, qsizetype offset)
+{
+    offset = std::clamp<qsizetype>(offset, 0, json.size());
+    qsizetype line = 1;
+    qsizetype column = 1;
+    for (qsizetype i = 0; i < offset; ++i) {
+        const auto byte = static_cast<unsigned char>(json[i]);
+        if (byte == '\n') {
+            ++line;
+            column = 1;
+        } else if ((byte & 0xC0) != 0x80) { // UTF-8 continuation bytes belong to the previous character
+            ++column;
+        }
+    }
+    return QStringLiteral("line %1, column %2").arg(line).arg(column);
 }
 
 } // namespace sluice::config

@@ -1,4 +1,5 @@
 #include "config/pricetableloader.h"
+#include "config/jsontext.h"
 
 #include <algorithm>
 #include <cmath>
@@ -195,23 +196,6 @@ private:
     PriceTableErrors m_errors;
 };
 
-QString lineAndColumn(const QByteArray &json, qsizetype offset)
-{
-    offset = std::clamp<qsizetype>(offset, 0, json.size());
-    qsizetype line = 1;
-    qsizetype column = 1;
-    for (qsizetype i = 0; i < offset; ++i) {
-        const auto byte = static_cast<unsigned char>(json.at(i));
-        if (byte == '\n') {
-            ++line;
-            column = 1;
-        } else if ((byte & 0xC0) != 0x80) { // UTF-8 continuation bytes belong to the previous character
-            ++column;
-        }
-    }
-    return QStringLiteral("line %1, column %2").arg(line).arg(column);
-}
-
 PriceTableResult prefixed(PriceTableResult result, const QString &prefix)
 {
     if (result.ok())
@@ -229,7 +213,7 @@ PriceTableResult loadPriceTable(const QByteArray &json)
     QJsonParseError parseError;
     const QJsonDocument document = QJsonDocument::fromJson(json, &parseError);
     if (parseError.error != QJsonParseError::NoError) {
-        const QString message = lineAndColumn(json, parseError.offset) + QStringLiteral(": ") + parseError.errorString();
+        const QString message = jsonLocation(json, parseError.offset) + QStringLiteral(": ") + parseError.errorString();
         return unexpected(PriceTableErrors{message.toStdString()});
     }
     if (!document.isObject()) {
