@@ -426,6 +426,21 @@ void HttpConnection::abandon(quint64 slotId)
     advanceQueue();
 }
 
+bool HttpConnection::abortResponse(quint64 slotId)
+{
+    Slot *slot = findSlot(slotId);
+    if (m_state != State::Open || !slot || slot->done)
+        return false;
+    // Neither a 500 (as abandon() sends) nor a terminating chunk: the answer stops where
+    // it is. Whatever is queued ahead of the cut still goes out, in order, so the client
+    // sees exactly the bytes written before abort(); then the connection closes.
+    slot->done = true;
+    slot->closeAfter = true;
+    m_inputStopped = true;
+    advanceQueue();
+    return true;
+}
+
 void HttpConnection::advanceQueue()
 {
     while (m_state == State::Open && !m_slots.empty()) {

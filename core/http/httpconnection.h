@@ -74,6 +74,7 @@ private:
     bool end(quint64 slotId);
     qint64 bufferedBytes(quint64 slotId) const;
     void abandon(quint64 slotId);
+    bool abortResponse(quint64 slotId);
 
     void onReadyRead();
     void onBytesWritten(qint64 bytes);

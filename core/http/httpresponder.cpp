@@ -82,6 +82,19 @@ bool HttpResponder::end()
     return true;
 }
 
+bool HttpResponder::abort()
+{
+    if (m_state != State::Fresh && m_state != State::Streaming)
+        return false;
+    HttpConnection *connection = liveConnection();
+    if (!connection || !connection->abortResponse(m_slotId))
+        return false;
+    m_state = State::Cancelled;
+    m_drained = Callback{};
+    m_cancelled = Callback{};
+    return true;
+}
+
 qint64 HttpResponder::bufferedBytes() const
 {
     if (m_state == State::Cancelled)

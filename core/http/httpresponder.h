@@ -62,6 +62,18 @@ public:
     WriteResult write(const QByteArray &chunk);
     // Completes the streamed answer (the terminating chunk). False if not streaming.
     bool end();
+    // Gives up on this answer and closes the connection without completing it, for
+    // simulating (or passing on) a dropped upstream. What was already queued is still
+    // sent: earlier pipelined answers, and of this one the status line, headers and
+    // chunks written so far; then the connection closes (FIN, with the lingering close),
+    // with no terminating chunk, so the client sees "closed without a response" or a
+    // truncated chunked body. (An HTTP/1.0 stream is close-delimited, so there the cut
+    // is indistinguishable from a complete answer.) Requests pipelined after this one
+    // are not read or are cancelled. Afterwards isCancelled() is true and every call is
+    // a no-op; the onCancelled callback does not run (the caller knows). Returns false,
+    // doing nothing, after the answer was complete, after cancellation, or once the
+    // connection is closed. Like every call, on the connection's thread.
+    bool abort();
 
     // Bytes of this answer accepted but not yet taken by the kernel. While earlier
     // answers are still being sent, their unsent bytes are counted too.
@@ -72,8 +84,8 @@ public:
     bool isStarted() const { return m_state != State::Fresh; }
     bool isStreaming() const { return m_state == State::Streaming; }
     bool isFinished() const { return m_state == State::Finished; }
-    // The client went away (or the server aborted the connection) before the answer
-    // was complete.
+    // The client went away (or the server aborted the connection, or abort() was
+    // called) before the answer was complete.
     bool isCancelled() const { return m_state == State::Cancelled; }
     quint64 connectionId() const { return m_connectionId; }
 
