@@ -1,11 +1,9 @@
 #!/usr/bin/env bash
-# Sets up, builds and starts Sluice. The gateway server and the console land in
-# later issues; until then this runs the headless pieces that exist: it checks
-# the example gateway configuration and prints the complete default one.
+# Sets up, builds and starts Sluice. Until the console lands (a later issue) this
+# starts the gateway in demo mode: the gateway plus an in-process simulated
+# provider on 127.0.0.1, printing its URLs, a client key and the admin token.
+# Extra arguments go to sluice-gateway (e.g. --port 0 --admin-port 0).
 set -euo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 "$top/installer/setup.sh" --preset dev
-gateway="$top/build/dev/app/gateway/sluice-gateway"
-"$gateway" --version
-"$gateway" --check-config "$top/resources/examples/gateway.json"
-exec "$gateway" --print-default-config
+exec "$top/build/dev/app/gateway/sluice-gateway" --demo "$@"

@@ -222,6 +222,8 @@ struct GatewayMetrics::Families {
     HistogramFamily *timeToFirstToken = nullptr;
     CounterFamily *tokens = nullptr;
     CounterFamily *cost = nullptr;
+    CounterFamily *cacheSavedTokens = nullptr;
+    CounterFamily *cacheSavedCost = nullptr;
     CounterFamily *clientErrors = nullptr;
     Gauge *inFlight = nullptr;
 
@@ -287,6 +289,12 @@ Result<std::unique_ptr<GatewayMetrics>> GatewayMetrics::create(metrics::Registry
                             "cache_write).",
                             {"model", "type"}, kMaxModels * 4);
     f.cost = add.counters("sluice_cost_usd_total", "Upstream cost in US dollars, by model.", {"model"}, kMaxModels);
+    f.cacheSavedTokens = add.counters("sluice_cache_saved_tokens_total",
+                                      "Tokens not sent to a provider because the answer came from the cache, by model.",
+                                      {"model"}, kMaxModels);
+    f.cacheSavedCost = add.counters("sluice_cache_saved_usd_total",
+                                    "US dollars not spent because the answer came from the cache, by model.", {"model"},
+                                    kMaxModels);
     f.clientErrors = add.counters("sluice_client_errors_total",
                                   "Requests refused before reaching an upstream, by reason.", {"reason"}, kMaxReasons);
     auto *inFlight = add.gauges("sluice_in_flight_requests", "Client requests inside the gateway.", {}, 1);
@@ -428,6 +436,14 @@ void GatewayMetrics::tokens(QStringView model, const policy::TokenUsage &usage, 
     m_families->tokens->labels({modelLabel, "cached_input"}).inc(count(usage.cachedInputTokens));
     m_families->tokens->labels({modelLabel, "cache_write"}).inc(count(usage.cacheWriteTokens));
     m_families->cost->labels({modelLabel}).add(costUsd);
+}
+
+void GatewayMetrics::cacheSaved(QStringView model, const policy::TokenUsage &usage, double costUsd)
+{
+    const Utf8Label modelLabel(model);
+    m_families->cacheSavedTokens->labels({modelLabel}).inc(
+        static_cast<std::uint64_t>(std::max<std::int64_t>(usage.totalTokens(), 0)));
+    m_families->cacheSavedCost->labels({modelLabel}).add(costUsd);
 }
 
 void GatewayMetrics::clientError(QStringView reason)
@@ -595,6 +611,7 @@ QJsonObject GatewayMetrics::snapshot() const
     QJsonObject cost;
     cost.insert("total", totals.total("sluice_cost_usd_total"));
     cost.insert("by_model", totals.by("sluice_cost_usd_total", "model"));
+    cost.insert("saved_by_cache", totals.total("sluice_cache_saved_usd_total"));
 
     QJsonObject cache;
     for (const std::string_view result : kCacheResultNames) {
@@ -607,6 +624,8 @@ QJsonObject GatewayMetrics::snapshot() const
     cache.insert("entries", totals.total("sluice_cache_entries"));
     cache.insert("bytes", totals.total("sluice_cache_bytes"));
     cache.insert("evictions", totals.total("sluice_cache_evictions_total"));
+    cache.insert("saved_tokens", totals.total("sluice_cache_saved_tokens_total"));
+    cache.insert("saved_usd", totals.total("sluice_cache_saved_usd_total"));
 
     QJsonObject rateLimit;
     rateLimit.insert("allowed", totals.where("sluice_rate_limit_decisions_total", "result", "allowed"));

@@ -116,6 +116,11 @@ public:
     // counted here: no tokens were processed.
     // sluice_tokens_total{model,type}, sluice_cost_usd_total{model}.
     void tokens(QStringView model, const policy::TokenUsage &usage, double costUsd);
+    // Once per request answered from the cache (or shared from an identical in-flight
+    // request): the tokens and dollars the provider would have charged for it, from the
+    // cached answer's usage. sluice_cache_saved_tokens_total{model},
+    // sluice_cache_saved_usd_total{model}.
+    void cacheSaved(QStringView model, const policy::TokenUsage &usage, double costUsd);
 
     // A request refused before reaching an upstream, `reason` from the pipeline's
     // vocabulary: bad_json, invalid_request, unknown_model, unauthenticated,

@@ -156,6 +156,8 @@ private slots:
             "sluice_gateway_overhead_seconds",
             "sluice_tokens_total",
             "sluice_cost_usd_total",
+            "sluice_cache_saved_tokens_total",
+            "sluice_cache_saved_usd_total",
             "sluice_cache_requests_total",
             "sluice_cache_evictions_total",
             "sluice_cache_entries",
@@ -289,6 +291,12 @@ private slots:
             m.tokens(u"gpt-4o", {1, 1, 0, 0}, 0.5);
             m.tokens(u"gpt-4o", {1, 1, 0, 0}, -3); // ignored
         }) << QByteArray("sluice_cost_usd_total") << QStringList{"model=gpt-4o"} << 0.75;
+        QTest::newRow("cache saved tokens")
+            << Action([](GatewayMetrics &m) { m.cacheSaved(u"gpt-4o", {100, 50, 20, 7}, 0.01); })
+            << QByteArray("sluice_cache_saved_tokens_total") << QStringList{"model=gpt-4o"} << 177.0;
+        QTest::newRow("cache saved usd")
+            << Action([](GatewayMetrics &m) { m.cacheSaved(u"gpt-4o", {100, 50, 20, 7}, 0.25); })
+            << QByteArray("sluice_cache_saved_usd_total") << QStringList{"model=gpt-4o"} << 0.25;
         QTest::newRow("client error")
             << Action([](GatewayMetrics &m) { m.clientError(u"body_too_large"); })
             << QByteArray("sluice_client_errors_total") << QStringList{"reason=body_too_large"} << 1.0;

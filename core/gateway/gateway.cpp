@@ -1,0 +1,598 @@
+#include "gateway/gateway.h"
+
+#include "config/apikeyhash.h"
+#include "config/configloader.h"
+#include "metrics/exposition.h"
+#include "config/pricetableloader.h"
+#include "gateway/apierror.h"
+#include "gateway/chatexchange.h"
+#include "gateway/providerprotocol.h"
+#include "http/httpresponder.h"
+
+#include <QFile>
+#include <QHostInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QRandomGenerator>
+#include <QThread>
+
+namespace sluice::gateway {
+
+namespace {
+
+policy::CacheLimits cacheLimits(const config::CacheConfig &cache)
+{
+    policy::CacheLimits limits;
+    limits.maxEntries = std::size_t(std::max<std::int64_t>(cache.maxEntries, 0));
+    limits.maxBytes = std::size_t(std::max<std::int64_t>(cache.maxBytes, 0));
+    limits.maxEntryBytes = std::size_t(std::max<std::int64_t>(cache.maxEntryBytes, 0));
+    limits.defaultTtl = cache.ttl;
+    return limits;
+}
+
+http::HttpServerOptions serverOptions(const config::ServerConfig &server, const config::Listener &listener)
+{
+    http::HttpServerOptions options;
+    options.address = QHostAddress(listener.address);
+    options.port = quint16(listener.port);
+    options.threads = server.threads;
+    options.maxHeaderBytes = server.maxHeaderBytes;
+    options.maxBodyBytes = server.maxBodyBytes;
+    options.headerTimeout = server.headerTimeout;
+    options.bodyTimeout = server.bodyTimeout;
+    options.idleTimeout = server.idleTimeout;
+    return options;
+}
+
+QString generatedInstanceId()
+{
+    return QHostInfo::localHostName().left(32) + QLatin1Char('-')
+           + QString::number(QRandomGenerator::system()->generate() % 0xFFFFFF, 16).rightJustified(6, QLatin1Char('0'));
+}
+
+QByteArray jsonBytes(const QJsonObject &object)
+{
+    return QJsonDocument(object).toJson(QJsonDocument::Compact);
+}
+
+void respondJson(http::HttpResponder &responder, int status, const QJsonObject &object)
+{
+    responder.respond(status, http::HttpHeaders{{"content-type", "application/json"}}, jsonBytes(object));
+}
+
+// The client's error shape for paths outside the chat endpoints: Anthropic's when the
+// client sent anthropic-version, OpenAI's otherwise.
+ProviderKind shapeFor(const http::HttpRequest &request)
+{
+    return request.headers.contains("anthropic-version") ? ProviderKind::Anthropic : ProviderKind::OpenAI;
+}
+
+policy::CircuitBreaker::State breakerStateFromValue(int value)
+{
+    switch (value) {
+    case 1: return policy::CircuitBreaker::State::HalfOpen;
+    case 2: return policy::CircuitBreaker::State::Open;
+    default: return policy::CircuitBreaker::State::Closed;
+    }
+}
+
+} // namespace
+
+Gateway::Gateway(GatewayOptions options, QObject *parent)
+    : QObject(parent)
+    , m_options(std::move(options))
+    , m_instanceId(m_options.instanceId.isEmpty() ? generatedInstanceId() : m_options.instanceId)
+    , m_startedAtUtc(QDateTime::currentDateTimeUtc())
+    , m_logger(m_options.logger ? m_options.logger : std::make_shared<Logger>(stderr, m_options.config.logging.level))
+    , m_configStore(m_options.config)
+    , m_policies(m_clock, readUpstreamSecret)
+    , m_cache(cacheLimits(m_options.config.cache), m_clock)
+{
+    auto metrics = GatewayMetrics::create(m_registry, QStringLiteral(SLUICE_VERSION));
+    // A fresh registry always takes the families; a failure is a programming error.
+    Q_ASSERT(bool(metrics));
+    m_metrics = std::move(*metrics);
+    m_metrics->setCacheStatsSource([this] { return m_cache.stats(); });
+    m_policies.setBreakerListener([this](const QString &upstream, auto, auto to) {
+        m_metrics->breakerTransition(upstream, to);
+        m_logger->warn("breaker", {{"upstream", upstream},
+                                   {"state", std::string(policy::breakerStateName(to))}});
+    });
+
+    m_context.clock = &m_clock;
+    m_context.policies = &m_policies;
+    m_context.cache = &m_cache;
+    m_context.metrics = m_metrics.get();
+    m_context.logger = m_logger.get();
+    m_context.config = [this] { return m_configStore.current(); };
+    m_context.prices = [this] {
+        std::lock_guard lock(m_pricesMutex);
+        return m_prices;
+    };
+    m_context.upstreamClient = [this] { return upstreamClientForThisThread(); };
+    m_context.queueChanged = [this] { QMetaObject::invokeMethod(this, &Gateway::armQueueTimer, Qt::QueuedConnection); };
+    m_context.requestIdPrefix = QStringLiteral("req_") + m_instanceId.right(6) + QLatin1Char('_');
+    m_context.version = QStringLiteral(SLUICE_VERSION);
+
+    applyRuntimeConfig(*m_configStore.current());
+    m_configListenerId = m_configStore.addListener(
+        [this](std::shared_ptr<const config::GatewayConfig> oldConfig,
+               std::shared_ptr<const config::GatewayConfig> newConfig, const ApplyOrigin &origin) {
+            applyRuntimeConfig(*newConfig);
+            m_metrics->configReload(true);
+            m_logger->info("config_applied", {{"version", newConfig->version},
+                                              {"who", origin.who},
+                                              {"from", origin.from},
+                                              {"comment", origin.comment}});
+            if (m_adminApi && oldConfig->admin != newConfig->admin)
+                m_adminApi->setAuth(adminAuth(*newConfig));
+            const bool adminListenerChanged = oldConfig->admin.enabled != newConfig->admin.enabled
+                                              || oldConfig->admin.address != newConfig->admin.address
+                                              || oldConfig->admin.port != newConfig->admin.port;
+            if (oldConfig->server != newConfig->server || adminListenerChanged)
+                m_logger->warn("config_restart_needed",
+                               {{"msg", "server listener and admin address settings take effect at the next start"}});
+            const qint64 version = newConfig->version;
+            QMetaObject::invokeMethod(this, [this, version] { emit configApplied(version); }, Qt::QueuedConnection);
+        });
+
+    m_queueTimer.setSingleShot(true);
+    connect(&m_queueTimer, &QTimer::timeout, this, &Gateway::armQueueTimer);
+    m_maintenanceTimer.setInterval(std::chrono::seconds(1));
+    connect(&m_maintenanceTimer, &QTimer::timeout, this, &Gateway::onMaintenance);
+}
+
+Gateway::~Gateway()
+{
+    m_configStore.removeListener(m_configListenerId);
+    m_metrics->setCacheStatsSource({});
+    m_adminServer.reset();
+    m_servers.clear();
+    std::lock_guard lock(m_clientsMutex);
+    m_clients.clear();
+}
+
+void Gateway::applyRuntimeConfig(const config::GatewayConfig &config)
+{
+    m_policies.configure(config);
+    m_cache.setLimits(cacheLimits(config.cache));
+    m_logger->setLevel(config.logging.level);
+    m_metrics->setConfigVersion(config.version);
+    m_metrics->setConcurrencyLimit(config.concurrency.maxInFlight);
+    auto prices = loadPrices(config);
+    {
+        std::lock_guard lock(m_pricesMutex);
+        if (prices)
+            m_prices = std::move(prices);
+    }
+    for (const QString &problem : m_policies.upstreamProblems())
+        m_logger->warn("upstream_key", {{"msg", problem}});
+    updateGauges();
+}
+
+std::shared_ptr<const policy::PriceTable> Gateway::loadPrices(const config::GatewayConfig &config)
+{
+    {
+        std::lock_guard lock(m_pricesMutex);
+        if (m_prices && m_pricesFile == config.pricing.tableFile)
+            return nullptr; // unchanged
+    }
+    auto table = config.pricing.tableFile.isEmpty() ? config::defaultPriceTable()
+                                                    : config::loadPriceTableFile(config.pricing.tableFile);
+    if (!table) {
+        std::string errors;
+        for (const std::string &error : table.error())
+            errors += (errors.empty() ? "" : "; ") + error;
+        m_logger->error("price_table", {{"file", config.pricing.tableFile}, {"msg", errors}});
+        return nullptr;
+    }
+    m_pricesFile = config.pricing.tableFile;
+    return std::make_shared<const policy::PriceTable>(std::move(*table));
+}
+
+AdminAuth Gateway::adminAuth(const config::GatewayConfig &config) const
+{
+    if (!m_options.adminToken.isEmpty())
+        return AdminAuth::bearerTokenSha256(config::hashApiKey(QString::fromUtf8(m_options.adminToken)));
+    const config::AdminConfig &admin = config.admin;
+    if (!admin.tokenSha256.isEmpty())
+        return AdminAuth::bearerTokenSha256(admin.tokenSha256);
+    QByteArray token;
+    if (!admin.tokenEnv.isEmpty())
+        token = qgetenv(admin.tokenEnv.toLocal8Bit().constData()).trimmed();
+    else if (!admin.tokenFile.isEmpty()) {
+        QFile file(admin.tokenFile);
+        if (file.open(QIODevice::ReadOnly))
+            token = file.read(64 * 1024).trimmed();
+    }
+    if (!token.isEmpty())
+        return AdminAuth::bearerTokenSha256(config::hashApiKey(QString::fromUtf8(token)));
+    if (!admin.tokenEnv.isEmpty() || !admin.tokenFile.isEmpty())
+        return AdminAuth::bearerTokenSha256(QString()); // a source that gives nothing admits nobody
+    return AdminAuth::noTokenRequired();
+}
+
+Result<QList<QUrl>, QString> Gateway::start()
+{
+    const auto config = m_configStore.current();
+    auto handler = [this](http::HttpRequest request, std::shared_ptr<http::HttpResponder> responder) {
+        handleDataPlane(std::move(request), std::move(responder));
+    };
+    std::vector<std::unique_ptr<http::HttpServer>> servers;
+    for (const config::Listener &listener : config->server.listeners) {
+        auto server = std::make_unique<http::HttpServer>(serverOptions(config->server, listener), handler);
+        auto bound = server->listen();
+        if (!bound)
+            return unexpected(QStringLiteral("cannot listen on %1:%2: %3")
+                                  .arg(listener.address)
+                                  .arg(listener.port)
+                                  .arg(bound.error().message));
+        connect(server.get(), &http::HttpServer::drained, this, &Gateway::onServerDrained);
+        servers.push_back(std::move(server));
+    }
+    if (config->admin.enabled) {
+        m_adminApi = std::make_unique<AdminApi>(*this, adminAuth(*config), m_registry, m_clock);
+        http::HttpServerOptions options;
+        options.address = QHostAddress(config->admin.address);
+        options.port = quint16(config->admin.port);
+        options.threads = 1;
+        options.maxBodyBytes = 16 * 1024 * 1024;
+        AdminApi *api = m_adminApi.get();
+        auto adminHandler = [this, api](http::HttpRequest request, std::shared_ptr<http::HttpResponder> responder) {
+            if (request.path == "/metrics" && request.method == "GET") {
+                answerMetrics(*responder);
+                return;
+            }
+            api->handle(std::move(request), std::move(responder));
+        };
+        m_adminServer = std::make_unique<http::HttpServer>(options, adminHandler);
+        auto bound = m_adminServer->listen();
+        if (!bound) {
+            m_adminServer.reset();
+            return unexpected(QStringLiteral("cannot listen on %1:%2 (admin): %3")
+                                  .arg(config->admin.address)
+                                  .arg(config->admin.port)
+                                  .arg(bound.error().message));
+        }
+        connect(m_adminServer.get(), &http::HttpServer::drained, this, &Gateway::onServerDrained);
+    }
+    m_servers = std::move(servers);
+    m_maintenanceTimer.start();
+    QStringList urls;
+    for (const QUrl &url : listenUrls())
+        urls.append(url.toString());
+    m_logger->info("started", {{"instance", m_instanceId},
+                               {"version", QStringLiteral(SLUICE_VERSION)},
+                               {"listen", urls.join(u',')},
+                               {"admin", adminUrl().toString()},
+                               {"config_version", config->version}});
+    return listenUrls();
+}
+
+QList<QUrl> Gateway::listenUrls() const
+{
+    QList<QUrl> urls;
+    for (const auto &server : m_servers) {
+        QUrl url;
+        url.setScheme(QStringLiteral("http"));
+        url.setHost(server->serverAddress().toString());
+        url.setPort(server->serverPort());
+        urls.append(url);
+    }
+    return urls;
+}
+
+QUrl Gateway::adminUrl() const
+{
+    if (!m_adminServer)
+        return {};
+    QUrl url;
+    url.setScheme(QStringLiteral("http"));
+    url.setHost(m_adminServer->serverAddress().toString());
+    url.setPort(m_adminServer->serverPort());
+    return url;
+}
+
+void Gateway::shutdown(std::chrono::milliseconds deadline)
+{
+    if (m_shuttingDown.exchange(true))
+        return;
+    m_logger->info("shutdown", {{"in_flight", m_context.inFlight.load()},
+                                {"deadline_ms", qint64(deadline.count())}});
+    m_serversToDrain = int(m_servers.size()) + (m_adminServer ? 1 : 0);
+    if (m_serversToDrain == 0) {
+        QMetaObject::invokeMethod(this, &Gateway::drained, Qt::QueuedConnection);
+        return;
+    }
+    for (const auto &server : m_servers)
+        server->shutdown(deadline);
+    if (m_adminServer)
+        m_adminServer->shutdown(deadline);
+}
+
+void Gateway::onServerDrained()
+{
+    if (--m_serversToDrain > 0)
+        return;
+    m_maintenanceTimer.stop();
+    m_logger->info("drained", {{"instance", m_instanceId}});
+    emit drained();
+}
+
+Result<AppliedConfig, QStringList> Gateway::reload()
+{
+    if (m_options.configFile.isEmpty()) {
+        m_metrics->configReload(false);
+        return unexpected(QStringList{QStringLiteral("no configuration file to reload (started without --config)")});
+    }
+    auto loaded = config::loadConfigFile(m_options.configFile);
+    if (!loaded) {
+        m_metrics->configReload(false);
+        const QStringList errors = config::toStringList(loaded.error());
+        m_logger->error("config_reload", {{"file", m_options.configFile}, {"msg", errors.join(u"; ")}});
+        return unexpected(errors);
+    }
+    auto applied = m_configStore.apply(std::move(*loaded), std::nullopt,
+                                       ApplyOrigin{QStringLiteral("reload"), QStringLiteral("SIGHUP"),
+                                                   m_options.configFile});
+    if (!applied) {
+        m_metrics->configReload(false);
+        m_logger->error("config_reload", {{"file", m_options.configFile}, {"msg", applied.error().errors.join(u"; ")}});
+        return unexpected(applied.error().errors);
+    }
+    return *applied;
+}
+
+http::UpstreamClient *Gateway::upstreamClientForThisThread()
+{
+    QThread *thread = QThread::currentThread();
+    std::lock_guard lock(m_clientsMutex);
+    if (auto *client = m_clients.value(thread))
+        return client;
+    auto *client = new http::UpstreamClient(m_options.upstreamClient);
+    m_clients.insert(thread, client);
+    // The client lives and dies on this thread: deleted as the thread finishes.
+    connect(thread, &QThread::finished, client, [this, thread, client] {
+        {
+            std::lock_guard innerLock(m_clientsMutex);
+            m_clients.remove(thread);
+        }
+        delete client;
+    }, Qt::DirectConnection);
+    return client;
+}
+
+void Gateway::handleDataPlane(http::HttpRequest request, std::shared_ptr<http::HttpResponder> responder)
+{
+    const QByteArray path = request.path.endsWith('/') && request.path.size() > 1 ? request.path.chopped(1)
+                                                                                  : request.path;
+    if (const auto kind = providerForPath(path)) {
+        if (request.method != "POST") {
+            m_metrics->clientError(u"method_not_allowed");
+            responder->respond(405, http::HttpHeaders{{"content-type", "application/json"}, {"allow", "POST"}},
+                               errorBody(*kind, errorForStatus(*kind, 405,
+                                                               QStringLiteral("Method %1 not allowed on %2; use POST.")
+                                                                   .arg(QString::fromLatin1(request.method),
+                                                                        QString::fromLatin1(path)))));
+            return;
+        }
+        if (m_shuttingDown) {
+            responder->respond(503, http::HttpHeaders{{"content-type", "application/json"}, {"retry-after", "1"}},
+                               errorBody(*kind, errorForStatus(*kind, 503, QStringLiteral("The gateway is shutting down."))));
+            return;
+        }
+        ChatExchange::start(m_context, *kind, std::move(request), std::move(responder));
+        return;
+    }
+    const bool get = request.method == "GET" || request.method == "HEAD";
+    if (path == "/healthz" && get) {
+        respondJson(*responder, 200, QJsonObject{{QStringLiteral("status"), QStringLiteral("ok")}});
+        return;
+    }
+    if (path == "/readyz" && get) {
+        answerReadiness(*responder);
+        return;
+    }
+    if (path == "/metrics" && get) {
+        answerMetrics(*responder);
+        return;
+    }
+    if (path == "/v1/models" && get) {
+        answerModels(request, *responder);
+        return;
+    }
+    const ProviderKind kind = shapeFor(request);
+    const bool known = path == "/healthz" || path == "/readyz" || path == "/metrics" || path == "/v1/models";
+    m_metrics->clientError(known ? u"method_not_allowed" : u"unknown_path");
+    const int status = known ? 405 : 404;
+    http::HttpHeaders headers{{"content-type", "application/json"}};
+    if (known)
+        headers.set("allow", "GET, HEAD");
+    responder->respond(status, headers,
+                       errorBody(kind, errorForStatus(kind, status,
+                                                      known ? QStringLiteral("Method %1 not allowed on %2.")
+                                                                  .arg(QString::fromLatin1(request.method),
+                                                                       QString::fromLatin1(path))
+                                                            : QStringLiteral("Unknown request URL: %1 %2.")
+                                                                  .arg(QString::fromLatin1(request.method),
+                                                                       QString::fromLatin1(path)))));
+}
+
+void Gateway::answerModels(const http::HttpRequest &request, http::HttpResponder &responder)
+{
+    const auto config = m_configStore.current();
+    const ProviderKind kind = shapeFor(request);
+    // The same keys as the chat endpoints: a key, or anonymous access.
+    const QByteArray authorization = request.headers.value("authorization").trimmed();
+    QByteArray key = authorization.toLower().startsWith("bearer ") ? authorization.mid(7).trimmed()
+                                                                   : request.headers.value("x-api-key").trimmed();
+    bool allowed = key.isEmpty() ? config->anonymous.enabled : false;
+    if (!key.isEmpty()) {
+        const QString hash = config::hashApiKey(QString::fromUtf8(key));
+        allowed = std::any_of(config->apiKeys.begin(), config->apiKeys.end(),
+                              [&hash](const config::ClientKey &client) { return client.keySha256 == hash; });
+    }
+    if (!allowed) {
+        m_metrics->clientError(key.isEmpty() ? u"unauthenticated" : u"invalid_api_key");
+        responder.respond(401, http::HttpHeaders{{"content-type", "application/json"}},
+                          errorBody(kind, errorForStatus(kind, 401, key.isEmpty() ? QStringLiteral("No API key provided.")
+                                                                                  : QStringLiteral("Incorrect API key provided."))));
+        return;
+    }
+    const qint64 created = m_startedAtUtc.toSecsSinceEpoch();
+    QJsonArray data;
+    QStringList seen;
+    auto add = [&](const QString &id, const QString &owner) {
+        if (seen.contains(id))
+            return;
+        seen.append(id);
+        if (kind == ProviderKind::OpenAI) {
+            data.append(QJsonObject{{QStringLiteral("id"), id},
+                                    {QStringLiteral("object"), QStringLiteral("model")},
+                                    {QStringLiteral("created"), created},
+                                    {QStringLiteral("owned_by"), owner}});
+        } else {
+            data.append(QJsonObject{{QStringLiteral("type"), QStringLiteral("model")},
+                                    {QStringLiteral("id"), id},
+                                    {QStringLiteral("display_name"), id},
+                                    {QStringLiteral("created_at"), m_startedAtUtc.toString(Qt::ISODate)}});
+        }
+    };
+    for (const config::Upstream &upstream : config->upstreams) {
+        const bool sameShape = (upstream.kind == config::UpstreamKind::Anthropic) == (kind == ProviderKind::Anthropic);
+        if (!sameShape)
+            continue;
+        for (const QString &model : upstream.models)
+            add(model, upstream.name);
+        for (const auto &[alias, target] : upstream.aliases)
+            add(alias, upstream.name);
+    }
+    QJsonObject body;
+    if (kind == ProviderKind::OpenAI) {
+        body = QJsonObject{{QStringLiteral("object"), QStringLiteral("list")}, {QStringLiteral("data"), data}};
+    } else {
+        body = QJsonObject{{QStringLiteral("data"), data},
+                           {QStringLiteral("has_more"), false},
+                           {QStringLiteral("first_id"), data.isEmpty() ? QJsonValue() : QJsonValue(seen.first())},
+                           {QStringLiteral("last_id"), data.isEmpty() ? QJsonValue() : QJsonValue(seen.last())}};
+    }
+    respondJson(responder, 200, body);
+}
+
+QStringList Gateway::readinessProblems() const
+{
+    QStringList problems;
+    if (m_shuttingDown)
+        problems.append(QStringLiteral("shutting down"));
+    const auto config = m_configStore.current();
+    if (config->upstreams.empty())
+        problems.append(QStringLiteral("no upstreams configured"));
+    problems.append(m_policies.upstreamProblems());
+    const auto gauges = m_policies.upstreamGauges();
+    if (!gauges.empty() && std::all_of(gauges.begin(), gauges.end(), [](const auto &g) { return g.breakerState == 2; }))
+        problems.append(QStringLiteral("every upstream's circuit breaker is open"));
+    return problems;
+}
+
+void Gateway::answerReadiness(http::HttpResponder &responder)
+{
+    const QStringList problems = readinessProblems();
+    const auto config = m_configStore.current();
+    QJsonObject body{{QStringLiteral("status"), problems.isEmpty() ? QStringLiteral("ready") : QStringLiteral("not_ready")},
+                     {QStringLiteral("config_version"), double(config->version)},
+                     {QStringLiteral("problems"), QJsonArray::fromStringList(problems)}};
+    respondJson(responder, problems.isEmpty() ? 200 : 503, body);
+}
+
+void Gateway::answerMetrics(http::HttpResponder &responder)
+{
+    updateGauges();
+    std::string text;
+    m_registry.appendExposition(text);
+    responder.respond(200, http::HttpHeaders{{"content-type", QByteArray(metrics::kExpositionContentType.data(), qsizetype(metrics::kExpositionContentType.size()))}},
+                      QByteArray::fromStdString(text));
+}
+
+void Gateway::updateGauges()
+{
+    const auto queue = m_policies.queueStats();
+    m_metrics->setQueueDepth(queue.queued);
+    for (const auto &gauge : m_policies.upstreamGauges()) {
+        m_metrics->breakerState(gauge.name, breakerStateFromValue(gauge.breakerState));
+        if (!gauge.providerQuota)
+            continue;
+        const RateLimitState &state = *gauge.providerQuota;
+        auto report = [&](QuotaResource resource, const std::optional<RateLimitBucket> &bucket) {
+            if (bucket)
+                m_metrics->providerQuota(gauge.name, resource, double(bucket->remaining), double(bucket->limit));
+        };
+        report(QuotaResource::Requests, state.requests);
+        report(QuotaResource::Tokens, state.tokens);
+        report(QuotaResource::InputTokens, state.inputTokens);
+        report(QuotaResource::OutputTokens, state.outputTokens);
+    }
+}
+
+void Gateway::armQueueTimer()
+{
+    const auto next = m_policies.expireQueue();
+    if (!next) {
+        m_queueTimer.stop();
+        return;
+    }
+    const auto wait = std::chrono::ceil<std::chrono::milliseconds>(*next - m_clock.now());
+    m_queueTimer.start(std::max(wait, std::chrono::milliseconds(1)));
+}
+
+void Gateway::onMaintenance()
+{
+    m_cache.purgeExpired();
+    m_policies.purgeIdle();
+    updateGauges();
+}
+
+QJsonObject Gateway::statsSnapshot()
+{
+    updateGauges();
+    QJsonObject stats = m_metrics->snapshot();
+    const auto queue = m_policies.queueStats();
+    QJsonObject queueJson = stats.value(QStringLiteral("queue")).toObject();
+    queueJson.insert(QStringLiteral("depth"), queue.queued);
+    queueJson.insert(QStringLiteral("in_flight"), queue.inFlight);
+    stats.insert(QStringLiteral("queue"), queueJson);
+    stats.insert(QStringLiteral("upstream_state"), m_policies.upstreamSnapshot());
+    stats.insert(QStringLiteral("instance"), m_instanceId);
+    stats.insert(QStringLiteral("config_version"), double(m_configStore.current()->version));
+    stats.insert(QStringLiteral("uptime_seconds"), double(m_startedAtUtc.secsTo(QDateTime::currentDateTimeUtc())));
+    stats.insert(QStringLiteral("time_unix_ms"), double(QDateTime::currentMSecsSinceEpoch()));
+    return stats;
+}
+
+QJsonObject Gateway::flushCache(const QString &namespaceOrEmpty)
+{
+    const std::size_t flushed = namespaceOrEmpty.isEmpty() ? m_cache.flushAll()
+                                                           : m_cache.flush(namespaceOrEmpty.toStdString());
+    m_logger->info("cache_flush", {{"namespace", namespaceOrEmpty}, {"entries", quint64(flushed)}});
+    return QJsonObject{{QStringLiteral("flushed_entries"), double(flushed)},
+                       {QStringLiteral("namespace"), namespaceOrEmpty}};
+}
+
+QJsonObject Gateway::instanceInfo()
+{
+    QJsonArray listeners;
+    for (const QUrl &url : listenUrls())
+        listeners.append(url.toString());
+    const auto snapshot = m_configStore.snapshot();
+    return QJsonObject{{QStringLiteral("id"), m_instanceId},
+                       {QStringLiteral("version"), QStringLiteral(SLUICE_VERSION)},
+                       {QStringLiteral("started_at"), m_startedAtUtc.toString(Qt::ISODateWithMs)},
+                       {QStringLiteral("uptime_seconds"), double(m_startedAtUtc.secsTo(QDateTime::currentDateTimeUtc()))},
+                       {QStringLiteral("config_version"), double(snapshot.config->version)},
+                       {QStringLiteral("config_etag"), snapshot.etag},
+                       {QStringLiteral("listeners"), listeners},
+                       {QStringLiteral("admin"), adminUrl().toString()},
+                       {QStringLiteral("in_flight"), m_context.inFlight.load()},
+                       {QStringLiteral("ready"), readinessProblems().isEmpty()}};
+}
+
+} // namespace sluice::gateway
