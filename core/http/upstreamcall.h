@@ -36,7 +36,7 @@ public:
     // (not returned to the pool). Safe to call twice, from inside a callback, or after
     // completion (then it does nothing).
     void cancel();
-    // Backpressure: stop reading from the socket (Qt's read buffer fills to a bound, the
+    // Backpressure: stop reading from the socket (Qt's read buffer fills to 256 KiB, the
     // kernel's then, and TCP pushes back on the provider) until resumeReading(). No
     // onBody/onComplete/onError for the response arrives while paused — except a timeout:
     // the first-byte and idle timeouts are suspended while paused, the total one is not.

@@ -64,7 +64,7 @@ public:
 
     struct Stats {
         quint64 connectionsOpened = 0; // connect attempts begun (retries included)
-        quint64 connectionsReused = 0; // calls (or retries) served by a pooled connection
+        quint64 connectionsReused = 0; // calls served by a pooled connection
         quint64 callsStarted = 0;
         quint64 callsFailed = 0;       // onError delivered (cancelled calls not counted)
         int idleConnections = 0;       // in the pool now

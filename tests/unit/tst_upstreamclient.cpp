@@ -193,6 +193,12 @@ public:
         m_server->listen(QHostAddress::LocalHost, 0);
     }
 
+    ~ScriptedServer() override
+    {
+        for (QTcpSocket *socket : findChildren<QTcpSocket *>())
+            socket->disconnect();
+    }
+
     quint16 port() const { return m_server->serverPort(); }
     int connectionCount() const { return int(sockets.size()); }
 
@@ -241,6 +247,13 @@ public:
     {
         connect(&m_server, &QTcpServer::newConnection, this, &TestProxy::onNewConnection);
         m_server.listen(QHostAddress::LocalHost, 0);
+    }
+
+    ~TestProxy() override
+    {
+        // Sockets close as they are destroyed; no lambda above should hear of it.
+        for (QTcpSocket *socket : findChildren<QTcpSocket *>())
+            socket->disconnect();
     }
 
     quint16 port() const { return m_server.serverPort(); }
