@@ -30,7 +30,14 @@ packages=(
   redis-server postgresql prometheus nginx-light
   # benchmarks, load, screenshots
   libbenchmark-dev wrk xvfb xauth
+  # test certificates for the upstream client's TLS tests
+  openssl
 )
+# The official OpenAI/Anthropic client libraries are tested with Node.js; a node
+# already on the machine (often newer than Debian's) is used as it is.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
