@@ -397,12 +397,13 @@ void Gateway::handleDataPlane(http::HttpRequest request, std::shared_ptr<http::H
         answerMetrics(*responder);
         return;
     }
-    if (path == "/v1/models" && get) {
+    if ((path == "/v1/models" || path.startsWith("/v1/models/")) && get) {
         answerModels(request, *responder);
         return;
     }
     const ProviderKind kind = shapeFor(request);
-    const bool known = path == "/healthz" || path == "/readyz" || path == "/metrics" || path == "/v1/models";
+    const bool known = path == "/healthz" || path == "/readyz" || path == "/metrics" || path == "/v1/models"
+                       || path.startsWith("/v1/models/");
     m_metrics->clientError(known ? u"method_not_allowed" : u"unknown_path");
     const int status = known ? 405 : 404;
     http::HttpHeaders headers{{"content-type", "application/json"}};
@@ -466,6 +467,22 @@ void Gateway::answerModels(const http::HttpRequest &request, http::HttpResponder
             add(model, upstream.name);
         for (const auto &[alias, target] : upstream.aliases)
             add(alias, upstream.name);
+    }
+    // GET /v1/models/{id}: one entry, as both providers' retrieve endpoints answer.
+    const QByteArray path = request.path.endsWith('/') ? request.path.chopped(1) : request.path;
+    if (path.startsWith("/v1/models/")) {
+        const QString id = QUrl::fromPercentEncoding(path.mid(int(qstrlen("/v1/models/"))));
+        const qsizetype index = seen.indexOf(id);
+        if (index < 0) {
+            m_metrics->clientError(u"unknown_model");
+            ApiError error = errorForStatus(kind, 404, QStringLiteral("The model `%1` does not exist.").arg(id));
+            if (kind == ProviderKind::OpenAI)
+                error.code = QStringLiteral("model_not_found");
+            responder.respond(404, http::HttpHeaders{{"content-type", "application/json"}}, errorBody(kind, error));
+            return;
+        }
+        respondJson(responder, 200, data.at(index).toObject());
+        return;
     }
     QJsonObject body;
     if (kind == ProviderKind::OpenAI) {

@@ -370,6 +370,15 @@ void TestGatewayEndToEnd::modelsListAndHealth()
     QVERIFY(ids.contains(QStringLiteral("fast")));
     QVERIFY(!ids.contains(QStringLiteral("claude-haiku")));
     QCOMPARE(exchange(harness.port, "GET", "/v1/models", {}, {}).status, 401);
+    const auto one = exchange(harness.port, "GET", "/v1/models/smart", {}, bearer());
+    QCOMPARE(one.status, 200);
+    QCOMPARE(jsonOf(one).value(QStringLiteral("id")).toString(), QStringLiteral("smart"));
+    QCOMPARE(exchange(harness.port, "GET", "/v1/models/gpt-9", {}, bearer()).status, 404);
+    const auto claude = exchange(harness.port, "GET", "/v1/models", {},
+                                 {{"x-api-key", gateway::kDemoClientKey}, {"anthropic-version", "2023-06-01"}});
+    QCOMPARE(claude.status, 200);
+    QCOMPARE(jsonOf(claude).value(QStringLiteral("data")).toArray().first().toObject().value(QStringLiteral("type")).toString(),
+             QStringLiteral("model"));
     QCOMPARE(exchange(harness.port, "GET", "/healthz", {}).status, 200);
     const auto ready = exchange(harness.port, "GET", "/readyz", {});
     QCOMPARE(ready.status, 200);
