@@ -83,11 +83,11 @@ private slots:
                                       << QString()
                                       << QStringLiteral("%DIR%/absent.json: cannot read: No such file or directory\n");
         QTest::newRow("no action") << QStringList{} << QByteArray() << 2 << QString()
-                                   << QStringLiteral("sluice-gateway: nothing to do (serving comes in a later version); "
-                                                     "see --help\n");
+                                   << QStringLiteral("sluice-gateway: nothing to do; use --config FILE, --demo or "
+                                                     "simulate (see --help)\n");
         QTest::newRow("two actions") << QStringList{"--print-default-config", "--check-config", kExamplePath}
                                      << QByteArray() << 2 << QString()
-                                     << QStringLiteral("sluice-gateway: use one of --check-config, "
+                                     << QStringLiteral("sluice-gateway: use one of --config, --demo, --check-config, "
                                                        "--print-default-config\n");
     }
 
