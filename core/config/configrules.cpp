@@ -189,6 +189,27 @@ bool isIpLiteral(QStringView text)
     return isIpv4(text) || isIpv6(text);
 }
 
+bool isHostName(QStringView text)
+{
+    constexpr qsizetype kMaxHostNameLength = 253;
+    constexpr qsizetype kMaxLabelLength = 63;
+    if (text.isEmpty() || text.size() > kMaxHostNameLength)
+        return false;
+    const auto labels = text.split(u'.');
+    for (const QStringView label : labels) {
+        if (label.isEmpty() || label.size() > kMaxLabelLength || label.front() == u'-' || label.back() == u'-')
+            return false;
+        const bool valid = std::all_of(label.begin(), label.end(), [](QChar c) {
+            return (c >= u'a' && c <= u'z') || (c >= u'A' && c <= u'Z') || (c >= u'0' && c <= u'9') || c == u'-';
+        });
+        if (!valid)
+            return false;
+    }
+    // An all-digit last label would make a malformed IPv4 address pass as a name.
+    const QStringView last = labels.back();
+    return !std::all_of(last.begin(), last.end(), [](QChar c) { return c >= u'0' && c <= u'9'; });
+}
+
 bool isLoopbackAddress(QStringView text)
 {
     if (isIpv4(text))

@@ -35,6 +35,10 @@ bool isSha256Hex(QStringView text);
 // [A-Za-z_][A-Za-z0-9_]*
 bool isEnvironmentName(QStringView text);
 bool isIpLiteral(QStringView text);
+// A DNS name (RFC 1123): dot-separated labels of [A-Za-z0-9-]{1,63}, no
+// label starting or ending with '-', at most 253 characters, the last label
+// not all digits (so "256.1.1.1" is neither a name nor an address).
+bool isHostName(QStringView text);
 bool isLoopbackAddress(QStringView text);
 bool isWildcardAddress(QStringView text);
 

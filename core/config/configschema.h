@@ -263,6 +263,36 @@ void describe(V &v, S &s)
     v.field(u"level", s.level);
 }
 
+template <typename V, SectionOf<RedisConfig> S>
+void describe(V &v, S &s)
+{
+    v.field(u"enabled", s.enabled);
+    v.field(u"address", s.address);
+    v.field(u"port", s.port, IntRange{1, 65535});
+    v.field(u"db", s.db, IntRange{0, 15});
+    v.field(u"user", s.user);
+    v.field(u"password_env", s.passwordEnv);
+    v.field(u"password_file", s.passwordFile);
+    v.field(u"key_namespace", s.keyNamespace);
+    v.field(u"connect_timeout_ms", s.connectTimeout, IntRange{1, 600'000});
+    v.field(u"command_timeout_ms", s.commandTimeout, IntRange{1, 600'000});
+    v.field(u"fallback", s.fallback);
+    v.field(u"shared_cache", s.sharedCache);
+    v.field(u"heartbeat_seconds", s.heartbeat, IntRange{1, 3600});
+}
+
+template <typename V, SectionOf<PostgresConfig> S>
+void describe(V &v, S &s)
+{
+    v.field(u"enabled", s.enabled);
+    v.field(u"connection_string_env", s.connectionStringEnv);
+    v.field(u"connection_string_file", s.connectionStringFile);
+    v.field(u"buffer_records", s.bufferRecords, IntRange{1, 10'000'000});
+    v.field(u"batch_size", s.batchSize, IntRange{1, 100'000});
+    v.field(u"flush_interval_ms", s.flushInterval, IntRange{10, 600'000});
+    v.field(u"retention_days", s.retention, IntRange{1, 3650});
+}
+
 template <typename V, SectionOf<GatewayConfig> S>
 void describe(V &v, S &s)
 {
@@ -281,6 +311,8 @@ void describe(V &v, S &s)
     v.field(u"admin", s.admin);
     v.field(u"pricing", s.pricing);
     v.field(u"logging", s.logging);
+    v.field(u"redis", s.redis);
+    v.field(u"postgres", s.postgres);
 }
 
 } // namespace sluice::config::schema

@@ -119,6 +119,8 @@ public:
         checkRetries();
         checkTimeouts();
         checkAdmin();
+        checkRedis();
+        checkPostgres();
     }
 
 private:
@@ -436,6 +438,52 @@ private:
                 break;
             }
         }
+    }
+
+    // Both sources of one secret set: the second is the field to clear.
+    void checkOneSource(const QString &path, const QString &first, const QString &firstKey, const QString &second,
+                        const QString &secondKey)
+    {
+        if (!first.isEmpty() && !second.isEmpty())
+            fail(pathWithKey(path, secondKey), QStringLiteral("must be empty when %1 is set").arg(firstKey));
+    }
+
+    void checkRedis()
+    {
+        const RedisConfig &redis = m_config.redis;
+        const QString path = QStringLiteral("redis");
+        // Unlike listeners, Redis is a server we connect to: a name is resolved (QHostInfo) at connect time.
+        if (!rules::isIpLiteral(redis.address) && !rules::isHostName(redis.address))
+            fail(pathWithKey(path, QStringLiteral("address")),
+                 QStringLiteral("must be a host name or an IPv4 or IPv6 address, got %1").arg(quoted(redis.address)));
+        checkEnvironmentName(pathWithKey(path, QStringLiteral("password_env")), redis.passwordEnv, "REDIS_PASSWORD");
+        checkOneSource(path, redis.passwordEnv, QStringLiteral("password_env"), redis.passwordFile,
+                       QStringLiteral("password_file"));
+        const QString namespacePath = pathWithKey(path, QStringLiteral("key_namespace"));
+        if (redis.keyNamespace.isEmpty())
+            fail(namespacePath, QStringLiteral("must not be empty"));
+        else if (!rules::isName(redis.keyNamespace))
+            fail(namespacePath, QStringLiteral("must match [a-z0-9_-]{1,64}, got %1").arg(quoted(redis.keyNamespace)));
+    }
+
+    void checkPostgres()
+    {
+        const PostgresConfig &postgres = m_config.postgres;
+        const QString path = QStringLiteral("postgres");
+        // The usual mistake is pasting the connection string, password included, into the _env field.
+        checkEnvironmentName(pathWithKey(path, QStringLiteral("connection_string_env")), postgres.connectionStringEnv,
+                             "SLUICE_POSTGRES_URL");
+        checkOneSource(path, postgres.connectionStringEnv, QStringLiteral("connection_string_env"),
+                       postgres.connectionStringFile, QStringLiteral("connection_string_file"));
+        if (postgres.batchSize > postgres.bufferRecords && !unread(QStringLiteral("postgres.buffer_records")))
+            fail(pathWithKey(path, QStringLiteral("batch_size")),
+                 rules::mustBeAtMost(QStringLiteral("buffer_records (%1)").arg(postgres.bufferRecords),
+                                     QString::number(postgres.batchSize)));
+        if (!postgres.enabled || unread(path))
+            return;
+        if (postgres.connectionStringEnv.isEmpty() && postgres.connectionStringFile.isEmpty())
+            fail(path, QStringLiteral("a connection string (connection_string_env or connection_string_file) is "
+                                      "required when enabled"));
     }
 
     const GatewayConfig &m_config;

@@ -23,7 +23,13 @@ namespace sluice::config {
 //  - max_entry_bytes ≤ max_bytes, base_delay_ms ≤ max_delay_ms, connect and
 //    first-byte timeouts ≤ total_ms; retry statuses 400..599, once each;
 //  - the admin API needs a token unless it listens on loopback, and does not
-//    share a port with a listener.
+//    share a port with a listener;
+//  - redis: address is a host name or an IP literal, key_namespace matches
+//    [a-z0-9_-]{1,64}, password_env is a variable name, at most one of
+//    password_env, password_file (the error is on password_file);
+//  - postgres: connection_string_env is a variable name, at most one of
+//    connection_string_env, connection_string_file (the error is on the
+//    file), and one of them when enabled; batch_size ≤ buffer_records.
 // Reentrant.
 ConfigErrors validate(const GatewayConfig &config);
 

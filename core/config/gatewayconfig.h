@@ -242,10 +242,64 @@ struct LoggingConfig {
     friend bool operator==(const LoggingConfig &, const LoggingConfig &) = default;
 };
 
+// What rate limits do while Redis cannot be reached (not connected, or a
+// command past command_timeout_ms).
+enum class RedisFallback {
+    Local,     // "local": this instance's in-memory limits, as without Redis
+    FailOpen,  // "fail_open": admit, unlimited
+    FailClosed // "fail_closed": refuse with 503
+};
+
+// "redis": state shared by every instance (limits, cache, config channel).
+// Off by default: one instance keeps all its state in memory. The password
+// comes from an environment variable or a file, at most one of the two;
+// neither = no AUTH (or AUTH of a passwordless ACL user).
+struct RedisConfig {
+    bool enabled = false;                            // "enabled"
+    QString address = QStringLiteral("127.0.0.1");   // "address": host name or IPv4/IPv6 literal
+    int port = 6379;                                 // "port": 1..65535
+    int db = 0;                                      // "db": 0..15, SELECTed after AUTH
+    QString user;                                    // "user": ACL user; empty = the default user
+    QString passwordEnv;                             // "password_env": environment variable name
+    QString passwordFile;                            // "password_file": path
+    QString keyNamespace = QStringLiteral("default"); // "key_namespace": [a-z0-9_-]{1,64}, the
+                                                     //   <namespace> in sluice:<namespace>:<kind>:<id>
+    std::chrono::milliseconds connectTimeout{2'000}; // "connect_timeout_ms": 1..600000, name lookup,
+                                                     //   AUTH and SELECT included
+    std::chrono::milliseconds commandTimeout{250};   // "command_timeout_ms": 1..600000 per command
+    RedisFallback fallback = RedisFallback::Local;   // "fallback": "local" | "fail_open" | "fail_closed"
+    bool sharedCache = true;                         // "shared_cache": the response cache lives in
+                                                     //   Redis too; false = per instance
+    std::chrono::seconds heartbeat{5};               // "heartbeat_seconds": 1..3600, liveness ping
+
+    friend bool operator==(const RedisConfig &, const RedisConfig &) = default;
+};
+
+// "postgres": usage and audit records, written in batches. Off by default.
+// The libpq connection string (key/value or URI) comes from an environment
+// variable or a file, exactly one of the two when enabled; it holds the
+// password, so it is never written in the config itself.
+struct PostgresConfig {
+    bool enabled = false;                         // "enabled"
+    QString connectionStringEnv;                  // "connection_string_env": environment variable name
+    QString connectionStringFile;                 // "connection_string_file": path
+    int bufferRecords = 100'000;                  // "buffer_records": 1..10000000, records held
+                                                  //   while PostgreSQL is slow or away; more are
+                                                  //   dropped (and counted)
+    int batchSize = 500;                          // "batch_size": 1..100000 rows per transaction,
+                                                  //   ≤ buffer_records
+    std::chrono::milliseconds flushInterval{1'000}; // "flush_interval_ms": 10..600000, the longest
+                                                    //   a record waits in the buffer
+    std::chrono::days retention{90};              // "retention_days": 1..3650, older records
+                                                  //   are pruned
+
+    friend bool operator==(const PostgresConfig &, const PostgresConfig &) = default;
+};
+
 // The whole document. Sections in JSON order: version, comment, server,
 // upstreams, api_keys, anonymous, rate_limits, cache, concurrency, retries,
-// breaker, timeouts, admin, pricing, logging. Every section is optional in
-// the JSON and then takes the defaults above.
+// breaker, timeouts, admin, pricing, logging, redis, postgres. Every section
+// is optional in the JSON and then takes the defaults above.
 struct GatewayConfig {
     std::int64_t version = 0;  // "version": 0..2^53-1, bumped by whoever applies a change
     QString comment;           // "comment": free text; neither it nor version is in contentHash()
@@ -262,6 +316,8 @@ struct GatewayConfig {
     AdminConfig admin;
     PricingConfig pricing;
     LoggingConfig logging;
+    RedisConfig redis;
+    PostgresConfig postgres;
 
     // Names of the upstreams that serve a client's model name or alias, in the
     // order to try them (priority, then list order). Empty if none does.
@@ -293,12 +349,14 @@ inline constexpr std::array<std::string_view, 3> kKeyPriorityNames{"high", "norm
 inline constexpr std::array<std::string_view, 4> kLimitScopeNames{"api_key", "ip", "route", "model"};
 inline constexpr std::array<std::string_view, 2> kLimitAlgorithmNames{"gcra", "sliding_window"};
 inline constexpr std::array<std::string_view, 4> kLogLevelNames{"debug", "info", "warn", "error"};
+inline constexpr std::array<std::string_view, 3> kRedisFallbackNames{"local", "fail_open", "fail_closed"};
 
 constexpr std::span<const std::string_view> enumNames(UpstreamKind) { return kUpstreamKindNames; }
 constexpr std::span<const std::string_view> enumNames(KeyPriority) { return kKeyPriorityNames; }
 constexpr std::span<const std::string_view> enumNames(LimitScope) { return kLimitScopeNames; }
 constexpr std::span<const std::string_view> enumNames(LimitAlgorithm) { return kLimitAlgorithmNames; }
 constexpr std::span<const std::string_view> enumNames(LogLevel) { return kLogLevelNames; }
+constexpr std::span<const std::string_view> enumNames(RedisFallback) { return kRedisFallbackNames; }
 
 // The JSON spelling of an enum value; empty for a value outside the enum.
 template <typename Enum>

@@ -155,6 +155,7 @@ private:
     bool m_upstreamPaused = false;
     bool m_upstreamDone = false;
     bool m_firstTokenSeen = false;
+    std::optional<double> m_timeToFirstTokenSeconds;
 
     int m_answerStatus = 0;
     std::optional<policy::TokenUsage> m_usage;

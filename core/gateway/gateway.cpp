@@ -113,6 +113,8 @@ Gateway::Gateway(GatewayOptions options, QObject *parent)
     m_context.queueChanged = [this] { QMetaObject::invokeMethod(this, &Gateway::armQueueTimer, Qt::QueuedConnection); };
     m_context.requestIdPrefix = QStringLiteral("req_") + m_instanceId.right(6) + QLatin1Char('_');
     m_context.version = QStringLiteral(SLUICE_VERSION);
+    m_context.instanceId = m_instanceId;
+    m_context.recordUsage = m_options.usageObserver;
 
     applyRuntimeConfig(*m_configStore.current());
     m_configListenerId = m_configStore.addListener(
@@ -148,6 +150,10 @@ Gateway::~Gateway()
     m_metrics->setCacheStatsSource({});
     m_adminServer.reset();
     m_servers.clear();
+    if (m_usageWriter) {
+        disconnect(m_usageWriter.get(), nullptr, this, nullptr);
+        m_usageWriter->stop(5000);
+    }
     std::lock_guard lock(m_clientsMutex);
     m_clients.clear();
 }
@@ -212,9 +218,71 @@ AdminAuth Gateway::adminAuth(const config::GatewayConfig &config) const
     return AdminAuth::noTokenRequired();
 }
 
+std::optional<QString> Gateway::startUsageStore(const config::GatewayConfig &config)
+{
+    const config::PostgresConfig &postgres = config.postgres;
+    if (!postgres.enabled)
+        return std::nullopt;
+    QByteArray connection;
+    if (!postgres.connectionStringEnv.isEmpty()) {
+        connection = qgetenv(postgres.connectionStringEnv.toLocal8Bit().constData()).trimmed();
+        if (connection.isEmpty())
+            return QStringLiteral("postgres.connection_string_env: environment variable %1 is not set")
+                .arg(postgres.connectionStringEnv);
+    } else {
+        QFile file(postgres.connectionStringFile);
+        if (!file.open(QIODevice::ReadOnly))
+            return QStringLiteral("postgres.connection_string_file: cannot read %1: %2")
+                .arg(postgres.connectionStringFile, file.errorString());
+        connection = file.read(64 * 1024).trimmed();
+    }
+    store::UsageWriterOptions options;
+    options.connectionString = QString::fromUtf8(connection);
+    options.bufferCapacity = postgres.bufferRecords;
+    options.batchSize = postgres.batchSize;
+    options.flushIntervalMs = int(postgres.flushInterval.count());
+    m_usageWriter = std::make_shared<store::UsageWriter>(options);
+    connect(m_usageWriter.get(), &store::UsageWriter::connectedChanged, this, [this](bool connected) {
+        if (connected)
+            m_logger->info("usage_store", {{"state", "connected"}});
+        else
+            m_logger->warn("usage_store", {{"state", "disconnected"}, {"msg", "usage records wait in the buffer"}});
+    });
+    std::weak_ptr<store::UsageWriter> writer = m_usageWriter;
+    auto gauge = [this, writer](const char *name, const char *help, auto read, bool counter) {
+        auto value = [writer, read]() -> double {
+            const auto live = writer.lock();
+            return live ? double(read(*live)) : 0.0;
+        };
+        if (counter)
+            (void)m_registry.counterCallback(name, help, value);
+        else
+            (void)m_registry.gaugeCallback(name, help, value);
+    };
+    gauge("sluice_usage_records_written_total", "Usage records written to PostgreSQL.",
+          [](const store::UsageWriter &w) { return w.writtenCount(); }, true);
+    gauge("sluice_usage_records_dropped_total", "Usage records dropped because the bounded buffer was full.",
+          [](const store::UsageWriter &w) { return w.droppedCount(); }, true);
+    gauge("sluice_usage_records_pending", "Usage records waiting to be written to PostgreSQL.",
+          [](const store::UsageWriter &w) { return w.pendingCount(); }, false);
+    gauge("sluice_usage_store_connected", "1 while the PostgreSQL usage store is connected.",
+          [](const store::UsageWriter &w) { return w.isConnected() ? 1 : 0; }, false);
+    auto observer = m_options.usageObserver;
+    m_context.recordUsage = [writer, observer](store::UsageRecord record) {
+        if (observer)
+            observer(record);
+        if (const auto live = writer.lock())
+            live->submit(std::move(record));
+    };
+    m_usageWriter->start();
+    return std::nullopt;
+}
+
 Result<QList<QUrl>, QString> Gateway::start()
 {
     const auto config = m_configStore.current();
+    if (const auto problem = startUsageStore(*config))
+        return unexpected(*problem);
     auto handler = [this](http::HttpRequest request, std::shared_ptr<http::HttpResponder> responder) {
         handleDataPlane(std::move(request), std::move(responder));
     };
@@ -315,6 +383,11 @@ void Gateway::onServerDrained()
     if (--m_serversToDrain > 0)
         return;
     m_maintenanceTimer.stop();
+    if (m_usageWriter) {
+        const qint64 unwritten = m_usageWriter->stop(5000);
+        if (unwritten > 0)
+            m_logger->error("usage_store", {{"msg", "records not written at shutdown"}, {"records", unwritten}});
+    }
     m_logger->info("drained", {{"instance", m_instanceId}});
     emit drained();
 }
@@ -578,6 +651,15 @@ QJsonObject Gateway::statsSnapshot()
     queueJson.insert(QStringLiteral("in_flight"), queue.inFlight);
     stats.insert(QStringLiteral("queue"), queueJson);
     stats.insert(QStringLiteral("upstream_state"), m_policies.upstreamSnapshot());
+    if (m_usageWriter) {
+        const store::UsageWriterStats usage = m_usageWriter->stats();
+        stats.insert(QStringLiteral("usage_store"),
+                     QJsonObject{{QStringLiteral("connected"), usage.connected},
+                                 {QStringLiteral("written"), double(usage.written)},
+                                 {QStringLiteral("dropped"), double(usage.dropped)},
+                                 {QStringLiteral("pending"), double(usage.pending)},
+                                 {QStringLiteral("failures"), double(usage.failures)}});
+    }
     stats.insert(QStringLiteral("instance"), m_instanceId);
     stats.insert(QStringLiteral("config_version"), double(m_configStore.current()->version));
     stats.insert(QStringLiteral("uptime_seconds"), double(m_startedAtUtc.secsTo(QDateTime::currentDateTimeUtc())));

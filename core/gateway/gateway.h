@@ -13,6 +13,7 @@
 #include "policy/clock.h"
 #include "policy/result.h"
 #include "policy/shardedresponsecache.h"
+#include "store/usagewriter.h"
 
 #include <QDateTime>
 #include <QHash>
@@ -43,6 +44,9 @@ struct GatewayOptions {
     http::UpstreamClientOptions upstreamClient;
     // Where log lines go; nullptr: stderr.
     std::shared_ptr<Logger> logger;
+    // Also receives every usage record (tests, the console's sandbox); thread-safe,
+    // non-blocking. Independent of the PostgreSQL usage store.
+    std::function<void(store::UsageRecord)> usageObserver;
 };
 
 // One running gateway: the data-plane listeners (OpenAI- and Anthropic-compatible API,
@@ -110,6 +114,9 @@ private:
     std::shared_ptr<const policy::PriceTable> loadPrices(const config::GatewayConfig &config);
     AdminAuth adminAuth(const config::GatewayConfig &config) const;
     void onServerDrained();
+    // Starts the PostgreSQL usage writer when config.postgres is enabled; the reason it
+    // could not (a connection string that cannot be read) otherwise.
+    std::optional<QString> startUsageStore(const config::GatewayConfig &config);
 
     GatewayOptions m_options;
     QString m_instanceId;
@@ -128,6 +135,10 @@ private:
 
     std::mutex m_clientsMutex;
     QHash<QThread *, http::UpstreamClient *> m_clients;
+
+    // PostgreSQL usage log (config.postgres); null when disabled. Shared with the
+    // request threads through m_context.recordUsage.
+    std::shared_ptr<store::UsageWriter> m_usageWriter;
 
     QTimer m_queueTimer;
     QTimer m_maintenanceTimer;

@@ -4,6 +4,7 @@
 #include "policy/clock.h"
 #include "policy/pricetable.h"
 #include "policy/shardedresponsecache.h"
+#include "store/usagerecord.h"
 
 #include <QString>
 
@@ -40,6 +41,10 @@ struct PipelineContext {
     // Called after a request was queued for a concurrency permit: the owner makes sure
     // the queue's deadlines are enforced.
     std::function<void()> queueChanged;
+    // Receives one record per routed request once it is answered (PostgreSQL usage
+    // log); empty when no usage store is configured. Must be thread-safe and not block.
+    std::function<void(store::UsageRecord)> recordUsage;
+    QString instanceId;
     // x-sluice-request-id: instance prefix + a counter.
     QString requestIdPrefix;
     std::atomic<quint64> requestCounter{0};

@@ -37,6 +37,10 @@ public:
         if (adjust)
             adjust(gatewayOptions.config);
         gatewayOptions.adminToken = adminToken;
+        gatewayOptions.usageObserver = [this](store::UsageRecord record) {
+            std::lock_guard lock(m_logMutex);
+            m_usage.append(std::move(record));
+        };
         gatewayOptions.logger = std::make_shared<gateway::Logger>(
             [this](std::string_view line) {
                 std::lock_guard lock(m_logMutex);
@@ -52,6 +56,13 @@ public:
         }
     }
 
+    // The gateway and the simulator go first: their threads may still log into m_log.
+    ~GatewayHarness()
+    {
+        gw.reset();
+        simulator.reset();
+    }
+
     static gateway::SimulatorOptions defaultSimulator()
     {
         gateway::SimulatorOptions options;
@@ -61,6 +72,12 @@ public:
         options.tokensPerSecond = 0;
         options.outputTokens = {gateway::Distribution::Shape::Fixed, 20, 0};
         return options;
+    }
+
+    QList<store::UsageRecord> usage() const
+    {
+        std::lock_guard lock(m_logMutex);
+        return m_usage;
     }
 
     QStringList log() const
@@ -80,6 +97,7 @@ public:
 private:
     mutable std::mutex m_logMutex;
     QStringList m_log;
+    QList<store::UsageRecord> m_usage;
 };
 
 // One request on its own connection; waits (spinning the event loop) for the whole

@@ -104,6 +104,10 @@ private slots:
         QCOMPARE(config.retries.retryOnStatuses, (std::vector{429, 500, 502, 503, 504}));
         QVERIFY(config.retries.retryOnTimeout && config.retries.retryOnConnectionReset);
         QCOMPARE(config.admin.tokenEnv, QStringLiteral("SLUICE_ADMIN_TOKEN"));
+        QCOMPARE(config.redis.enabled, false);
+        QCOMPARE(config.redis.passwordEnv, QStringLiteral("REDIS_PASSWORD"));
+        QCOMPARE(config.postgres.enabled, false);
+        QCOMPARE(config.postgres.connectionStringEnv, QStringLiteral("SLUICE_POSTGRES_URL"));
     }
 
     void exampleKeysAreHashesOfTheDocumentedPlaceholders()
@@ -144,7 +148,9 @@ private slots:
         QVERIFY(*empty == config);
         // Every field is written.
         const QJsonObject json = toJson(config);
-        QCOMPARE(json.size(), 15);
+        QCOMPARE(json.size(), 17);
+        QCOMPARE(json.value(u"redis").toObject().size(), 13);
+        QCOMPARE(json.value(u"postgres").toObject().size(), 7);
         QCOMPARE(json.value(u"server").toObject().size(), 8);
         QCOMPARE(json.value(u"cache").toObject().value(u"bypass").toObject().size(), 3);
     }
@@ -176,6 +182,8 @@ private slots:
         QVERIFY(saved.startsWith("{\n  \"version\": 1,\n  \"comment\": "));
         QVERIFY(saved.indexOf("\"server\"") < saved.indexOf("\"upstreams\""));
         QVERIFY(saved.indexOf("\"upstreams\"") < saved.indexOf("\"logging\""));
+        QVERIFY(saved.indexOf("\"logging\"") < saved.indexOf("\"redis\""));
+        QVERIFY(saved.indexOf("\"redis\"") < saved.indexOf("\"postgres\""));
         QVERIFY(saved.contains("\"retry_on\": [429, 500, 502, 503, 504, \"timeout\", \"connection_reset\"]"));
     }
 
@@ -217,6 +225,9 @@ private slots:
         QTest::newRow("retry condition dropped") << "retries.retry_on" << "[429, 500, 502, 503, 504, \"timeout\"]";
         QTest::newRow("bypass temperature") << "cache.bypass.temperature_above" << "0.75";
         QTest::newRow("log level") << "logging.level" << "\"debug\"";
+        QTest::newRow("redis fallback") << "redis.fallback" << "\"fail_open\"";
+        QTest::newRow("redis disabled section") << "redis.key_namespace" << "\"staging\"";
+        QTest::newRow("postgres retention") << "postgres.retention_days" << "30";
         QTest::newRow("model list order") << "upstreams[0].models"
                                           << "[\"gpt-4o-mini\", \"gpt-4o\", \"text-embedding-3-small\"]";
     }
@@ -312,6 +323,7 @@ private slots:
         QCOMPARE(enumName(UpstreamKind::Anthropic), QStringLiteral("anthropic"));
         QCOMPARE(enumName(LimitAlgorithm::SlidingWindow), QStringLiteral("sliding_window"));
         QCOMPARE(enumName(LogLevel::Warn), QStringLiteral("warn"));
+        QCOMPARE(enumName(RedisFallback::FailOpen), QStringLiteral("fail_open"));
         QCOMPARE(enumName(static_cast<LogLevel>(9)), QString());
     }
 };

@@ -323,9 +323,17 @@ private slots:
             {"pricing.tabel_file: unknown field (did you mean \"table_file\"?)"});
         row("logging level", {"logging.level = \"verbose\""},
             {"logging.level: must be one of \"debug\", \"info\", \"warn\", \"error\", got \"verbose\""});
+
+        // redis, postgres (all their rows: tst_configstorage)
+        row("redis db", {"redis.db = 16"}, {"redis.db: must be ≤ 15, got 16"});
+        row("redis two password sources", {"redis.password_file = \"/run/secrets/redis\""},
+            {"redis.password_file: must be empty when password_env is set"});
+        row("postgres retention_days", {"postgres.retention_days = 0"}, {"postgres.retention_days: must be ≥ 1, got 0"});
+        row("postgres two sources", {"postgres.connection_string_file = \"/run/secrets/postgres\""},
+            {"postgres.connection_string_file: must be empty when connection_string_env is set"});
         row("section misspelt", {"ratelimits = []"}, {"ratelimits: unknown field (did you mean \"rate_limits\"?)"});
         row("section capitalised", {"Cache = {}"}, {"Cache: unknown field (did you mean \"cache\"?)"});
-        row("unknown, no suggestion", {"redis = {}"}, {"redis: unknown field"});
+        row("unknown, no suggestion", {"telemetry = {}"}, {"telemetry: unknown field"});
         row("unknown key with spaces", {"cache[\"ttl seconds\"] = 5"},
             {"cache[\"ttl seconds\"]: unknown field (did you mean \"ttl_seconds\"?)"});
 

@@ -67,6 +67,15 @@ void TestGatewayEndToEnd::openAINonStreamThenCacheHit()
     QCOMPARE(metricSum(registry, "sluice_cache_saved_tokens_total", {{"model", "gpt-4o-mini"}}),
              answer.value(QStringLiteral("usage")).toObject().value(QStringLiteral("total_tokens")).toDouble());
     QVERIFY(metricSum(registry, "sluice_cache_saved_usd_total") > 0);
+    // One usage record per answered request: the miss with its tokens, the hit without.
+    QTRY_COMPARE(harness.usage().size(), 2);
+    const auto usage = harness.usage();
+    QCOMPARE(usage[0].apiKeyId, QStringLiteral("demo"));
+    QCOMPARE(usage[0].upstream, QStringLiteral("simulated-openai"));
+    QCOMPARE(usage[0].httpStatus, 200);
+    QVERIFY(!usage[0].cacheHit && usage[0].tokens.outputTokens > 0 && usage[0].costUsd > 0);
+    QVERIFY(usage[1].cacheHit && usage[1].tokens.totalTokens() == 0);
+    QCOMPARE(usage[1].requestId, QString::fromLatin1(second.header("x-sluice-request-id")));
 }
 
 void TestGatewayEndToEnd::openAIStreamHidesUsageChunkAndReplaysFromCache()
