@@ -13,6 +13,7 @@
 #include <hiredis/adapters/qt.h>
 
 #include <algorithm>
+#include <iterator>
 #include <vector>
 
 namespace sluice::store {
@@ -29,6 +30,22 @@ RedisSession *sessionOf(const redisAsyncContext *context)
 QString describeArgs(const QList<QByteArray> &args)
 {
     return args.isEmpty() ? QString() : QString::fromUtf8(args.first()).toUpper();
+}
+
+// The privdata of subscription commands: command ids start at 1, so hiredis' calls for
+// pushes (it keeps the SUBSCRIBE's callback per channel and calls it for every message)
+// are told apart from answers to commands.
+constexpr std::uintptr_t kPushId = 0;
+
+// Commands whose answers hiredis does not hand back one per command: SUBSCRIBE's come
+// per channel and keep coming, UNSUBSCRIBE registers no callback at all, MONITOR
+// answers forever.
+bool isSubscriptionCommand(const QByteArray &name)
+{
+    static const char *const names[] = {"subscribe",  "psubscribe",  "ssubscribe", "unsubscribe",
+                                        "punsubscribe", "sunsubscribe", "monitor"};
+    return std::any_of(std::begin(names), std::end(names),
+                       [&name](const char *candidate) { return name.compare(candidate, Qt::CaseInsensitive) == 0; });
 }
 
 } // namespace
@@ -111,6 +128,18 @@ void RedisSession::command(QList<QByteArray> args, QObject *context, Callback ca
         deliverLater(std::move(pending), {StoreErrorKind::Protocol, QStringLiteral("empty command")});
         return;
     }
+    if (isSubscriptionCommand(args.first())) {
+        deliverLater(std::move(pending), {StoreErrorKind::Protocol,
+                                          QStringLiteral("%1 is not available through command(): use subscribe()")
+                                              .arg(describeArgs(args))});
+        return;
+    }
+    if (m_subscribeMode) {
+        deliverLater(std::move(pending), {StoreErrorKind::Protocol,
+                                          QStringLiteral("%1 not sent: the connection is in subscribe mode")
+                                              .arg(describeArgs(args))});
+        return;
+    }
     if (!send(args, pending))
         deliverLater(std::move(pending), {StoreErrorKind::NotConnected,
                                           QStringLiteral("%1 not sent: the connection is closing")
@@ -145,6 +174,25 @@ bool RedisSession::send(const QList<QByteArray> &args, const Pending &pending)
     ++m_stats.commandsSent;
     if (wasEmpty)
         armCommandTimer();
+    return true;
+}
+
+bool RedisSession::subscribe(const QList<QByteArray> &channels)
+{
+    if (m_state != State::Ready || !m_context || channels.isEmpty())
+        return false;
+    std::vector<const char *> argv{"SUBSCRIBE"};
+    std::vector<size_t> lengths{9};
+    for (const QByteArray &channel : channels) {
+        argv.push_back(channel.constData());
+        lengths.push_back(size_t(channel.size()));
+    }
+    if (redisAsyncCommandArgv(m_context, &RedisSession::onHiredisReply, reinterpret_cast<void *>(kPushId),
+                              int(argv.size()), argv.data(), lengths.data())
+        != REDIS_OK)
+        return false;
+    ++m_stats.commandsSent;
+    m_subscribeMode = true;
     return true;
 }
 
@@ -255,7 +303,10 @@ void RedisSession::onHiredisReply(redisAsyncContext *context, void *reply, void 
     // next, which fails every pending command at once.
     if (!self || !reply)
         return;
-    self->handleReply(std::uintptr_t(privateData), *static_cast<const redisReply *>(reply));
+    if (std::uintptr_t(privateData) == kPushId)
+        self->handlePush(*static_cast<const redisReply *>(reply));
+    else
+        self->handleReply(std::uintptr_t(privateData), *static_cast<const redisReply *>(reply));
 }
 
 void RedisSession::startHandshake(quint64 generation)
@@ -351,6 +402,12 @@ void RedisSession::handleReply(std::uint64_t id, const redisReply &reply)
     deliver(std::move(deliveries));
 }
 
+void RedisSession::handlePush(const redisReply &reply)
+{
+    // Nothing may touch the session after the emit: a slot may have destroyed it.
+    emit pushReceived(RedisReply::fromHiredis(&reply));
+}
+
 void RedisSession::failAttempt(StoreError error)
 {
     dropConnection({StoreErrorKind::NotConnected, error.message}, error, false);
@@ -361,6 +418,7 @@ bool RedisSession::dropConnection(StoreError pendingError, std::optional<StoreEr
 {
     const bool attemptFailed = failure && m_state != State::Ready;
     ++m_generation;
+    m_subscribeMode = false;
     m_connectTimer.stop();
     m_commandTimer.stop();
     if (m_lookupId >= 0) {

@@ -84,6 +84,13 @@ struct RedisSessionStats {
 // it is dropped. Callbacks never run from inside command(); they may call command(),
 // close() or delete the session.
 //
+// Pub/sub: subscribe() puts the connection in RESP2 subscribe mode, where Redis answers
+// only subscription commands; the session then hands every push for its channels to
+// pushReceived() and refuses command() until the connection ends. Subscriptions belong
+// to a connection: after a reconnect the session is an ordinary one again and nothing is
+// subscribed until subscribe() is called again. A session for subscribing is best kept
+// for that alone (RedisSubscriber owns one).
+//
 // Thread affinity: the owner thread (the one that created it); every method, every
 // callback and every signal happen there, and it needs a running event loop. Contexts
 // must live on the same thread. Destroying the session drops pending callbacks without
@@ -120,9 +127,29 @@ public:
     // bounds the callback's life (null: the session itself); see the class comment.
     void command(QList<QByteArray> args, QObject *context, Callback callback);
 
+    // SUBSCRIBE to `channels` (exact names, binary-safe) on the current connection, which
+    // stays in subscribe mode for its life. Returns false, sending nothing, while not
+    // Ready or for an empty list. No command timeout applies and no callback: the server's
+    // confirmation ["subscribe", channel, count] for each channel, then every
+    // ["message", channel, payload], arrive as pushReceived() until the connection ends.
+    // In subscribe mode command() fails with Protocol without sending: hiredis 0.14 drops
+    // the connection on any error answer there, and Redis answers most commands with
+    // one. For the same reason a refused SUBSCRIBE (an ACL without the channel) costs
+    // the connection; lastError() carries the server's message. SUBSCRIBE and the other
+    // subscription commands (and MONITOR) are always refused by command() with
+    // Protocol: hiredis routes their answers differently. There is no unsubscribe:
+    // hiredis 0.14 fails an assertion when a pipelined SUBSCRIBE is answered after the
+    // UNSUBSCRIBE of the last channel; to stop listening, close the session.
+    bool subscribe(const QList<QByteArray> &channels);
+    // subscribe() succeeded on the current connection.
+    bool isSubscribeMode() const { return m_subscribeMode; }
+
     static QString stateName(State state);
 
 signals:
+    // A pub/sub push (an array, see subscribe()), emitted while hiredis reads the
+    // connection: a slot may close() or destroy the session.
+    void pushReceived(const sluice::store::RedisReply &push);
     void stateChanged(sluice::store::RedisSession::State state);
     // A connection attempt failed or an established connection was lost (also in lastError()).
     void connectionError(const sluice::store::StoreError &error);
@@ -150,6 +177,7 @@ private:
     void sendHandshakeSelect();
     void becomeReady();
     void handleReply(std::uint64_t id, const redisReply &reply);
+    void handlePush(const redisReply &reply);
     // Hands the command to hiredis and tracks it; false when hiredis refused it.
     bool send(const QList<QByteArray> &args, const Pending &pending);
     void failAttempt(StoreError error);
@@ -187,6 +215,7 @@ private:
     QTimer m_reconnectTimer;
     int m_failedAttempts = 0;
     bool m_wasReady = false;
+    bool m_subscribeMode = false; // subscribe() sent on the current connection
     std::mt19937_64 m_random;
     RedisSessionStats m_stats;
 };
