@@ -92,6 +92,27 @@ Result<AppliedConfig, ConfigApplyError> ConfigStore::apply(config::GatewayConfig
     }
 
     candidate.version = old->version + 1;
+    return install(std::move(candidate), old, origin);
+}
+
+Result<AppliedConfig, ConfigApplyError> ConfigStore::adopt(config::GatewayConfig candidate, ApplyOrigin origin)
+{
+    std::lock_guard applyLock(m_applyMutex);
+    const auto old = current();
+    // Versions only grow: an older or equal one is already running (or superseded).
+    if (candidate.version <= old->version) {
+        ConfigApplyError error;
+        error.kind = ConfigApplyError::VersionConflict;
+        error.runningVersion = old->version;
+        return unexpected(std::move(error));
+    }
+    return install(std::move(candidate), old, origin);
+}
+
+Result<AppliedConfig, ConfigApplyError> ConfigStore::install(config::GatewayConfig candidate,
+                                                             std::shared_ptr<const config::GatewayConfig> old,
+                                                             const ApplyOrigin &origin)
+{
     config::ConfigErrors errors = config::validate(candidate);
     if (!errors.empty())
         return unexpected(invalidError(std::move(errors), old->version));

@@ -111,6 +111,12 @@ public:
     Result<AppliedConfig, ConfigApplyError> apply(config::GatewayConfig candidate,
                                                   std::optional<std::int64_t> ifMatchVersion, ApplyOrigin origin);
 
+    // Installs a configuration another instance already numbered (the shared config in
+    // Redis): like apply(), but candidate.version is kept as given and must be greater
+    // than the running version (else VersionConflict with runningVersion, checked before
+    // validation). Listeners are called as for apply(); nothing changes on an error.
+    Result<AppliedConfig, ConfigApplyError> adopt(config::GatewayConfig candidate, ApplyOrigin origin);
+
     // A dry run of apply(candidate, std::nullopt, ...): the validation errors, or the
     // changes it would make to the running config now. Changes nothing.
     Result<QList<config::FieldChange>, ConfigApplyError> check(const config::GatewayConfig &candidate) const;
@@ -126,6 +132,12 @@ public:
     static QString etagFor(const config::GatewayConfig &config);
 
 private:
+    // Validates and swaps in `candidate` (version already set) over `old`, then notifies.
+    // Caller holds m_applyMutex.
+    Result<AppliedConfig, ConfigApplyError> install(config::GatewayConfig candidate,
+                                                    std::shared_ptr<const config::GatewayConfig> old,
+                                                    const ApplyOrigin &origin);
+
     mutable std::shared_mutex m_stateMutex; // guards m_running, m_etag, m_history
     std::shared_ptr<const config::GatewayConfig> m_running;
     QString m_etag;

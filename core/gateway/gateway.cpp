@@ -283,6 +283,12 @@ Result<QList<QUrl>, QString> Gateway::start()
     const auto config = m_configStore.current();
     if (const auto problem = startUsageStore(*config))
         return unexpected(*problem);
+    if (config->redis.enabled && !m_sharedConfig) {
+        auto link = SharedConfigLink::create(m_configStore, m_registry, *m_logger);
+        if (!link)
+            return unexpected(link.error());
+        m_sharedConfig = std::move(*link);
+    }
     auto handler = [this](http::HttpRequest request, std::shared_ptr<http::HttpResponder> responder) {
         handleDataPlane(std::move(request), std::move(responder));
     };
@@ -326,6 +332,15 @@ Result<QList<QUrl>, QString> Gateway::start()
     }
     m_servers = std::move(servers);
     m_maintenanceTimer.start();
+    if (m_sharedConfig) {
+        store::InstanceInfo info;
+        info.id = m_instanceId;
+        info.address = listenUrls().value(0).authority();
+        info.adminUrl = adminUrl().toString();
+        info.version = QStringLiteral(SLUICE_VERSION);
+        info.startedAt = m_startedAtUtc;
+        m_sharedConfig->start(std::move(info));
+    }
     QStringList urls;
     for (const QUrl &url : listenUrls())
         urls.append(url.toString());
@@ -383,6 +398,8 @@ void Gateway::onServerDrained()
     if (--m_serversToDrain > 0)
         return;
     m_maintenanceTimer.stop();
+    if (m_sharedConfig)
+        m_sharedConfig->stop();
     if (m_usageWriter) {
         const qint64 unwritten = m_usageWriter->stop(5000);
         if (unwritten > 0)
@@ -660,6 +677,8 @@ QJsonObject Gateway::statsSnapshot()
                                  {QStringLiteral("pending"), double(usage.pending)},
                                  {QStringLiteral("failures"), double(usage.failures)}});
     }
+    if (m_sharedConfig)
+        stats.insert(QStringLiteral("redis"), m_sharedConfig->state());
     stats.insert(QStringLiteral("instance"), m_instanceId);
     stats.insert(QStringLiteral("config_version"), double(m_configStore.current()->version));
     stats.insert(QStringLiteral("uptime_seconds"), double(m_startedAtUtc.secsTo(QDateTime::currentDateTimeUtc())));

@@ -7,6 +7,7 @@
 #include "gateway/gatewaypolicies.h"
 #include "gateway/logger.h"
 #include "gateway/pipelinecontext.h"
+#include "gateway/sharedconfiglink.h"
 #include "http/httpserver.h"
 #include "http/upstreamclient.h"
 #include "metrics/registry.h"
@@ -85,6 +86,9 @@ public:
     GatewayMetrics &metrics() { return *m_metrics; }
     Logger &logger() { return *m_logger; }
     PipelineContext &context() { return m_context; }
+    // The link to the configuration shared through Redis; null unless config.redis.enabled
+    // (after start()).
+    SharedConfigLink *sharedConfig() { return m_sharedConfig.get(); }
 
     // AdminBackend
     ConfigStore &configStore() override { return m_configStore; }
@@ -139,6 +143,8 @@ private:
     // PostgreSQL usage log (config.postgres); null when disabled. Shared with the
     // request threads through m_context.recordUsage.
     std::shared_ptr<store::UsageWriter> m_usageWriter;
+    // Shared configuration and instance registry in Redis (config.redis); null when disabled.
+    std::unique_ptr<SharedConfigLink> m_sharedConfig;
 
     QTimer m_queueTimer;
     QTimer m_maintenanceTimer;

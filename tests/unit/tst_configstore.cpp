@@ -160,6 +160,79 @@ private slots:
         QCOMPARE(calls, 0);
     }
 
+    void adoptKeepsTheGivenVersion()
+    {
+        ConfigStore store(initialConfig());
+        std::int64_t seenVersion = 0;
+        QString seenWho;
+        store.addListener([&](auto, std::shared_ptr<const GatewayConfig> newConfig, const ApplyOrigin &from) {
+            seenVersion = newConfig->version;
+            seenWho = from.who;
+        });
+        GatewayConfig shared = withTtl(store.current(), 120s);
+        shared.version = 12; // another instance's numbering, skipping 8..11
+        const auto adopted = store.adopt(shared, ApplyOrigin{QStringLiteral("redis"), {}, {}});
+        QVERIFY(adopted.ok());
+        QCOMPARE(adopted->config->version, std::int64_t(12));
+        QCOMPARE(adopted->diff.size(), 1);
+        QCOMPARE(adopted->diff.at(0).path, QStringLiteral("cache.ttl_seconds"));
+        QCOMPARE(adopted->etag, ConfigStore::etagFor(*adopted->config));
+        QCOMPARE(store.current()->version, std::int64_t(12));
+        QCOMPARE(store.current()->cache.ttl, 120s);
+        QCOMPARE(seenVersion, std::int64_t(12));
+        QCOMPARE(seenWho, QStringLiteral("redis"));
+        QCOMPARE(store.history().last().version, std::int64_t(12));
+        QCOMPARE(store.history().last().who, QStringLiteral("redis"));
+        // apply() goes on from the adopted number.
+        const auto next = store.apply(withTtl(store.current(), 130s), std::nullopt, origin());
+        QVERIFY(next.ok());
+        QCOMPARE(next->config->version, std::int64_t(13));
+    }
+
+    void adoptRefusesAVersionNotNewer_data()
+    {
+        QTest::addColumn<qint64>("version");
+        QTest::newRow("older") << qint64(3);
+        QTest::newRow("equal") << qint64(7);
+    }
+
+    void adoptRefusesAVersionNotNewer()
+    {
+        QFETCH(qint64, version);
+        ConfigStore store(initialConfig());
+        int calls = 0;
+        store.addListener([&](auto, auto, const ApplyOrigin &) { ++calls; });
+        const auto before = store.current();
+        GatewayConfig shared = withTtl(before, 120s);
+        shared.version = version;
+        shared.cache.maxEntries = 0; // invalid too: the version is checked first
+        const auto refused = store.adopt(shared, ApplyOrigin{QStringLiteral("redis"), {}, {}});
+        QVERIFY(!refused.ok());
+        QCOMPARE(refused.error().kind, ConfigApplyError::VersionConflict);
+        QCOMPARE(refused.error().runningVersion, std::int64_t(7));
+        QCOMPARE(store.current(), before);
+        QCOMPARE(store.history().size(), 1);
+        QCOMPARE(calls, 0);
+    }
+
+    void adoptRefusesAnInvalidConfig()
+    {
+        ConfigStore store(initialConfig());
+        int calls = 0;
+        store.addListener([&](auto, auto, const ApplyOrigin &) { ++calls; });
+        const auto before = store.current();
+        GatewayConfig shared = *before;
+        shared.version = 9;
+        shared.cache.maxEntries = 0;
+        const auto refused = store.adopt(shared, ApplyOrigin{QStringLiteral("redis"), {}, {}});
+        QVERIFY(!refused.ok());
+        QCOMPARE(refused.error().kind, ConfigApplyError::Invalid);
+        QVERIFY(refused.error().errors.join(u'\n').contains(QStringLiteral("cache.max_entries: ")));
+        QCOMPARE(store.current(), before);
+        QCOMPARE(store.history().size(), 1);
+        QCOMPARE(calls, 0);
+    }
+
     void checkIsADryRun()
     {
         ConfigStore store(initialConfig());
