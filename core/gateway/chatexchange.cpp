@@ -1,6 +1,5 @@
 #include "gateway/chatexchange.h"
 
-#include "config/apikeyhash.h"
 #include "gateway/cachekey.h"
 #include "gateway/chatrequestparser.h"
 #include "gateway/gatewaymetrics.h"
@@ -34,14 +33,6 @@ constexpr qsizetype kMaxBufferedUpstreamBytes = 64 * 1024 * 1024;
 // Upstream response headers passed on to the client.
 constexpr std::array<QByteArrayView, 5> kForwardedHeaders{"content-type", "x-request-id", "request-id",
                                                           "openai-processing-ms", "openai-version"};
-
-QByteArray presentedKey(const http::HttpHeaders &headers)
-{
-    const QByteArray authorization = headers.value("authorization").trimmed();
-    if (authorization.size() > 7 && authorization.left(7).toLower() == "bearer ")
-        return authorization.mid(7).trimmed();
-    return headers.value("x-api-key").trimmed();
-}
 
 bool cacheControlHas(const http::HttpHeaders &headers, QByteArrayView directive)
 {
@@ -144,7 +135,7 @@ bool ChatExchange::authenticate()
 {
     m_identity.ip = m_request.peerAddress.toString();
     m_identity.route = routeName();
-    const QByteArray key = presentedKey(m_request.headers);
+    const QByteArray key = presentedApiKey(m_request.headers);
     if (key.isEmpty()) {
         if (m_config->anonymous.enabled) {
             m_identity.keyId = QString::fromLatin1(kAnonymousKeyId);
@@ -160,13 +151,10 @@ bool ChatExchange::authenticate()
                                        : QStringLiteral("x-api-key header is required")));
         return false;
     }
-    const QString hash = config::hashApiKey(QString::fromUtf8(key));
-    for (const config::ClientKey &client : m_config->apiKeys) {
-        if (client.keySha256 == hash) {
-            m_identity.keyId = client.id;
-            m_identity.priority = queuePriority(client.priority);
-            return true;
-        }
+    if (const config::ClientKey *client = findClientKey(*m_config, key)) {
+        m_identity.keyId = client->id;
+        m_identity.priority = queuePriority(client->priority);
+        return true;
     }
     m_context.metrics->clientError(u"invalid_api_key");
     answerError(errorForStatus(m_kind, 401,

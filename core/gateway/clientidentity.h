@@ -1,6 +1,7 @@
 #pragma once
 
 #include "config/gatewayconfig.h"
+#include "http/httpheaders.h"
 #include "policy/concurrencylimiter.h"
 
 #include <QString>
@@ -22,5 +23,13 @@ struct ClientIdentity {
 inline constexpr char kAnonymousKeyId[] = "anonymous";
 
 policy::Priority queuePriority(config::KeyPriority priority);
+
+// The key a client presented, as both providers' clients send it: "Authorization: Bearer
+// K" or "x-api-key: K"; empty when it sent none. Never log it.
+QByteArray presentedApiKey(const http::HttpHeaders &headers);
+
+// The configured client key whose key_sha256 is the SHA-256 of `key`; nullptr when none
+// is (or `key` is empty).
+const config::ClientKey *findClientKey(const config::GatewayConfig &config, const QByteArray &key);
 
 } // namespace sluice::gateway

@@ -4,12 +4,12 @@
 #include "config/configloader.h"
 #include "metrics/exposition.h"
 #include "config/pricetableloader.h"
+#include "config/secretsource.h"
 #include "gateway/apierror.h"
 #include "gateway/chatexchange.h"
 #include "gateway/providerprotocol.h"
 #include "http/httpresponder.h"
 
-#include <QFile>
 #include <QHostInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -126,8 +126,12 @@ Gateway::Gateway(GatewayOptions options, QObject *parent)
                                               {"who", origin.who},
                                               {"from", origin.from},
                                               {"comment", origin.comment}});
-            if (m_adminApi && oldConfig->admin != newConfig->admin)
-                m_adminApi->setAuth(adminAuth(*newConfig));
+            if (m_adminApi && oldConfig->admin != newConfig->admin) {
+                if (auto auth = adminAuth(*newConfig))
+                    m_adminApi->setAuth(*auth);
+                else
+                    m_logger->error("admin_token", {{"msg", auth.error()}, {"kept", "the previous token"}});
+            }
             const bool adminListenerChanged = oldConfig->admin.enabled != newConfig->admin.enabled
                                               || oldConfig->admin.address != newConfig->admin.address
                                               || oldConfig->admin.port != newConfig->admin.port;
@@ -196,26 +200,20 @@ std::shared_ptr<const policy::PriceTable> Gateway::loadPrices(const config::Gate
     return std::make_shared<const policy::PriceTable>(std::move(*table));
 }
 
-AdminAuth Gateway::adminAuth(const config::GatewayConfig &config) const
+Result<AdminAuth, QString> Gateway::adminAuth(const config::GatewayConfig &config) const
 {
     if (!m_options.adminToken.isEmpty())
         return AdminAuth::bearerTokenSha256(config::hashApiKey(QString::fromUtf8(m_options.adminToken)));
     const config::AdminConfig &admin = config.admin;
     if (!admin.tokenSha256.isEmpty())
         return AdminAuth::bearerTokenSha256(admin.tokenSha256);
-    QByteArray token;
-    if (!admin.tokenEnv.isEmpty())
-        token = qgetenv(admin.tokenEnv.toLocal8Bit().constData()).trimmed();
-    else if (!admin.tokenFile.isEmpty()) {
-        QFile file(admin.tokenFile);
-        if (file.open(QIODevice::ReadOnly))
-            token = file.read(64 * 1024).trimmed();
-    }
-    if (!token.isEmpty())
-        return AdminAuth::bearerTokenSha256(config::hashApiKey(QString::fromUtf8(token)));
-    if (!admin.tokenEnv.isEmpty() || !admin.tokenFile.isEmpty())
-        return AdminAuth::bearerTokenSha256(QString()); // a source that gives nothing admits nobody
-    return AdminAuth::noTokenRequired();
+    const auto token = config::readSecret(
+        {admin.tokenEnv, QStringLiteral("admin.token_env"), admin.tokenFile, QStringLiteral("admin.token_file")});
+    if (!token)
+        return unexpected(token.error());
+    if (token->isEmpty())
+        return AdminAuth::noTokenRequired();
+    return AdminAuth::bearerTokenSha256(config::hashApiKey(QString::fromUtf8(*token)));
 }
 
 std::optional<QString> Gateway::startUsageStore(const config::GatewayConfig &config)
@@ -223,21 +221,13 @@ std::optional<QString> Gateway::startUsageStore(const config::GatewayConfig &con
     const config::PostgresConfig &postgres = config.postgres;
     if (!postgres.enabled)
         return std::nullopt;
-    QByteArray connection;
-    if (!postgres.connectionStringEnv.isEmpty()) {
-        connection = qgetenv(postgres.connectionStringEnv.toLocal8Bit().constData()).trimmed();
-        if (connection.isEmpty())
-            return QStringLiteral("postgres.connection_string_env: environment variable %1 is not set")
-                .arg(postgres.connectionStringEnv);
-    } else {
-        QFile file(postgres.connectionStringFile);
-        if (!file.open(QIODevice::ReadOnly))
-            return QStringLiteral("postgres.connection_string_file: cannot read %1: %2")
-                .arg(postgres.connectionStringFile, file.errorString());
-        connection = file.read(64 * 1024).trimmed();
-    }
+    const auto connection = config::readSecret(
+        {postgres.connectionStringEnv, QStringLiteral("postgres.connection_string_env"),
+         postgres.connectionStringFile, QStringLiteral("postgres.connection_string_file")});
+    if (!connection)
+        return connection.error();
     store::UsageWriterOptions options;
-    options.connectionString = QString::fromUtf8(connection);
+    options.connectionString = QString::fromUtf8(*connection);
     options.bufferCapacity = postgres.bufferRecords;
     options.batchSize = postgres.batchSize;
     options.flushIntervalMs = int(postgres.flushInterval.count());
@@ -305,7 +295,10 @@ Result<QList<QUrl>, QString> Gateway::start()
         servers.push_back(std::move(server));
     }
     if (config->admin.enabled) {
-        m_adminApi = std::make_unique<AdminApi>(*this, adminAuth(*config), m_registry, m_clock);
+        auto auth = adminAuth(*config);
+        if (!auth)
+            return unexpected(auth.error());
+        m_adminApi = std::make_unique<AdminApi>(*this, *auth, m_registry, m_clock);
         http::HttpServerOptions options;
         options.address = QHostAddress(config->admin.address);
         options.port = quint16(config->admin.port);
@@ -514,15 +507,8 @@ void Gateway::answerModels(const http::HttpRequest &request, http::HttpResponder
     const auto config = m_configStore.current();
     const ProviderKind kind = shapeFor(request);
     // The same keys as the chat endpoints: a key, or anonymous access.
-    const QByteArray authorization = request.headers.value("authorization").trimmed();
-    QByteArray key = authorization.toLower().startsWith("bearer ") ? authorization.mid(7).trimmed()
-                                                                   : request.headers.value("x-api-key").trimmed();
-    bool allowed = key.isEmpty() ? config->anonymous.enabled : false;
-    if (!key.isEmpty()) {
-        const QString hash = config::hashApiKey(QString::fromUtf8(key));
-        allowed = std::any_of(config->apiKeys.begin(), config->apiKeys.end(),
-                              [&hash](const config::ClientKey &client) { return client.keySha256 == hash; });
-    }
+    const QByteArray key = presentedApiKey(request.headers);
+    const bool allowed = key.isEmpty() ? config->anonymous.enabled : findClientKey(*config, key) != nullptr;
     if (!allowed) {
         m_metrics->clientError(key.isEmpty() ? u"unauthenticated" : u"invalid_api_key");
         responder.respond(401, http::HttpHeaders{{"content-type", "application/json"}},

@@ -116,7 +116,9 @@ private:
     void updateGauges();
     http::UpstreamClient *upstreamClientForThisThread();
     std::shared_ptr<const policy::PriceTable> loadPrices(const config::GatewayConfig &config);
-    AdminAuth adminAuth(const config::GatewayConfig &config) const;
+    // The admin API's auth from config.admin (or GatewayOptions::adminToken); an error
+    // when the configured token source gives nothing.
+    Result<AdminAuth, QString> adminAuth(const config::GatewayConfig &config) const;
     void onServerDrained();
     // Starts the PostgreSQL usage writer when config.postgres is enabled; the reason it
     // could not (a connection string that cannot be read) otherwise.

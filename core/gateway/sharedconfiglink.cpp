@@ -1,10 +1,11 @@
 #include "gateway/sharedconfiglink.h"
 
+#include "config/secretsource.h"
+
 #include "config/configerror.h"
 #include "config/configloader.h"
 #include "config/configwriter.h"
 
-#include <QFile>
 
 namespace sluice::gateway {
 namespace {
@@ -14,21 +15,11 @@ const QString kRedisOrigin = QStringLiteral("redis");
 
 Result<QString, QString> readPassword(const config::RedisConfig &redis)
 {
-    if (!redis.passwordEnv.isEmpty()) {
-        const QByteArray value = qgetenv(redis.passwordEnv.toLocal8Bit().constData());
-        if (value.isEmpty())
-            return unexpected(QStringLiteral("redis.password_env: environment variable %1 is not set")
-                                  .arg(redis.passwordEnv));
-        return QString::fromUtf8(value);
-    }
-    if (!redis.passwordFile.isEmpty()) {
-        QFile file(redis.passwordFile);
-        if (!file.open(QIODevice::ReadOnly))
-            return unexpected(QStringLiteral("redis.password_file: cannot read %1: %2")
-                                  .arg(redis.passwordFile, file.errorString()));
-        return QString::fromUtf8(file.read(64 * 1024).trimmed());
-    }
-    return QString();
+    auto password = config::readSecret({redis.passwordEnv, QStringLiteral("redis.password_env"), redis.passwordFile,
+                                        QStringLiteral("redis.password_file")});
+    if (!password)
+        return unexpected(password.error());
+    return QString::fromUtf8(*password);
 }
 
 } // namespace

@@ -1,7 +1,7 @@
 #include "gateway/upstreampool.h"
 
-#include <QFile>
-#include <QtGlobal>
+#include "config/secretsource.h"
+
 
 #include <algorithm>
 
@@ -74,25 +74,8 @@ policy::BreakerPolicy breakerPolicy(const config::BreakerConfig &breaker)
 
 Result<QByteArray, QString> readUpstreamSecret(const config::Upstream &upstream)
 {
-    if (!upstream.apiKeyEnv.isEmpty()) {
-        const QByteArray name = upstream.apiKeyEnv.toLocal8Bit();
-        if (!qEnvironmentVariableIsSet(name.constData()))
-            return unexpected(QStringLiteral("environment variable %1 is not set").arg(upstream.apiKeyEnv));
-        const QByteArray value = qgetenv(name.constData()).trimmed();
-        if (value.isEmpty())
-            return unexpected(QStringLiteral("environment variable %1 is empty").arg(upstream.apiKeyEnv));
-        return value;
-    }
-    if (!upstream.apiKeyFile.isEmpty()) {
-        QFile file(upstream.apiKeyFile);
-        if (!file.open(QIODevice::ReadOnly))
-            return unexpected(QStringLiteral("cannot read key file %1: %2").arg(upstream.apiKeyFile, file.errorString()));
-        const QByteArray value = file.read(64 * 1024).trimmed();
-        if (value.isEmpty())
-            return unexpected(QStringLiteral("key file %1 is empty").arg(upstream.apiKeyFile));
-        return value;
-    }
-    return QByteArray();
+    return config::readSecret(
+        {upstream.apiKeyEnv, QStringLiteral("api_key_env"), upstream.apiKeyFile, QStringLiteral("api_key_file")});
 }
 
 UpstreamRuntime::UpstreamRuntime(const config::Upstream &upstream, const config::GatewayConfig &gateway,

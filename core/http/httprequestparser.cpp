@@ -1,4 +1,5 @@
 #include "http/httprequestparser.h"
+#include "http/httpfieldcollector.h"
 
 #include <http_parser.h>
 
@@ -41,9 +42,7 @@ struct HttpRequestParser::Private {
     http_parser_settings settings{};
     HttpParseLimits limits;
     HttpRequest request;
-    QByteArray pendingField;
-    QByteArray pendingValue;
-    bool lastWasValue = false;
+    HttpFieldCollector fields;
     Pause pause = Pause::None;
     bool inProgress = false;
     bool readingBody = false;
@@ -70,20 +69,14 @@ struct HttpRequestParser::Private {
 
     // False (and failed) for a name that is not a token: libhttp-parser, built
     // non-strict, lets "Content-Length : 5" through, a request-smuggling classic.
-    bool commitHeader()
+    bool headerAccepted(bool accepted)
     {
-        if (pendingField.isEmpty())
-            return true;
-        if (!HttpHeaders::isValidName(pendingField)) {
+        if (!accepted)
             fail(HttpParseError::Malformed, QStringLiteral("invalid header name"));
-            return false;
-        }
-        request.headers.add(std::move(pendingField), pendingValue.trimmed());
-        pendingField.clear();
-        pendingValue.clear();
-        lastWasValue = false;
-        return true;
+        return accepted;
     }
+
+    bool commitHeader() { return headerAccepted(fields.commit(request.headers)); }
 
     int headersComplete()
     {
@@ -169,9 +162,7 @@ struct HttpRequestParser::Private {
     {
         Private *d = self(parser);
         d->request = HttpRequest{};
-        d->pendingField.clear();
-        d->pendingValue.clear();
-        d->lastWasValue = false;
+        d->fields.reset();
         d->bodyBytes = 0;
         d->inProgress = true;
         d->keepAlive = true;
@@ -190,17 +181,12 @@ struct HttpRequestParser::Private {
     static int onHeaderField(http_parser *parser, const char *at, size_t length)
     {
         Private *d = self(parser);
-        if (d->lastWasValue && !d->commitHeader())
-            return -1;
-        d->pendingField.append(at, qsizetype(length));
-        return 0;
+        return d->headerAccepted(d->fields.addNamePiece(QByteArrayView(at, qsizetype(length)), d->request.headers)) ? 0 : -1;
     }
 
     static int onHeaderValue(http_parser *parser, const char *at, size_t length)
     {
-        Private *d = self(parser);
-        d->pendingValue.append(at, qsizetype(length));
-        d->lastWasValue = true;
+        self(parser)->fields.addValuePiece(QByteArrayView(at, qsizetype(length)));
         return 0;
     }
 

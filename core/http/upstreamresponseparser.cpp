@@ -1,4 +1,5 @@
 #include "http/upstreamresponseparser.h"
+#include "http/httpfieldcollector.h"
 
 #include <http_parser.h>
 
@@ -16,9 +17,7 @@ struct UpstreamResponseParser::Private {
     UpstreamResponseHead head; // the block being parsed
     std::optional<UpstreamResponseHead> readyHead;
     QByteArray body;
-    QByteArray pendingField;
-    QByteArray pendingValue;
-    bool lastWasValue = false;
+    HttpFieldCollector fields;
     bool interim = false;
     bool headParsed = false;   // the final header block is complete
     bool pausedAtHead = false;
@@ -41,28 +40,20 @@ struct UpstreamResponseParser::Private {
 
     // A name that is not a token is refused: libhttp-parser, built non-strict, lets
     // "Content-Length : 5" through, which would desynchronize framing with a proxy.
-    bool commitHeader()
+    bool headerAccepted(bool accepted)
     {
-        if (pendingField.isEmpty())
-            return true;
-        if (!HttpHeaders::isValidName(pendingField)) {
+        if (!accepted)
             fail(QStringLiteral("malformed response: invalid header name"));
-            return false;
-        }
-        head.headers.add(std::move(pendingField), pendingValue.trimmed());
-        pendingField.clear();
-        pendingValue.clear();
-        lastWasValue = false;
-        return true;
+        return accepted;
     }
+
+    bool commitHeader() { return headerAccepted(fields.commit(head.headers)); }
 
     static int onMessageBegin(http_parser *parser)
     {
         Private *d = self(parser);
         d->head = UpstreamResponseHead{};
-        d->pendingField.clear();
-        d->pendingValue.clear();
-        d->lastWasValue = false;
+        d->fields.reset();
         d->interim = false;
         return 0;
     }
@@ -76,17 +67,12 @@ struct UpstreamResponseParser::Private {
     static int onHeaderField(http_parser *parser, const char *at, size_t length)
     {
         Private *d = self(parser);
-        if (d->lastWasValue && !d->commitHeader())
-            return -1;
-        d->pendingField.append(at, qsizetype(length));
-        return 0;
+        return d->headerAccepted(d->fields.addNamePiece(QByteArrayView(at, qsizetype(length)), d->head.headers)) ? 0 : -1;
     }
 
     static int onHeaderValue(http_parser *parser, const char *at, size_t length)
     {
-        Private *d = self(parser);
-        d->pendingValue.append(at, qsizetype(length));
-        d->lastWasValue = true;
+        self(parser)->fields.addValuePiece(QByteArrayView(at, qsizetype(length)));
         return 0;
     }
 

@@ -35,6 +35,7 @@ private slots:
     void adminPatchAppliesLive();
     void clientGoingAwayReleasesEverything();
     void singleFlightSharesOneUpstreamCall();
+    void unreadableAdminTokenRefusesToStart();
 };
 
 void TestGatewayEndToEnd::openAINonStreamThenCacheHit()
@@ -471,6 +472,22 @@ void TestGatewayEndToEnd::singleFlightSharesOneUpstreamCall()
     }
     QCOMPARE(harness.simulator->stats().chatRequests, quint64(1));
     QCOMPARE(metricSum(harness.gw->registry(), "sluice_singleflight_joined_total"), 3.0);
+}
+
+void TestGatewayEndToEnd::unreadableAdminTokenRefusesToStart()
+{
+    // A token source that gives nothing must not silently lock the admin API.
+    qunsetenv("SLUICE_TEST_UNSET_ADMIN_TOKEN");
+    gateway::GatewayOptions options;
+    options.config = gateway::demoConfig(QStringLiteral("http://127.0.0.1:9"), 0, 0);
+    options.config.admin.tokenEnv = QStringLiteral("SLUICE_TEST_UNSET_ADMIN_TOKEN");
+    options.logger = std::make_shared<gateway::Logger>(static_cast<std::FILE *>(nullptr));
+    gateway::Gateway gateway(std::move(options));
+    const auto started = gateway.start();
+    QVERIFY(!started);
+    QVERIFY2(started.error().startsWith(QStringLiteral("admin.token_env: environment variable SLUICE_TEST_UNSET_ADMIN_TOKEN")),
+             qPrintable(started.error()));
+    QVERIFY(gateway.listenUrls().isEmpty());
 }
 
 QTEST_GUILESS_MAIN(TestGatewayEndToEnd)
