@@ -116,9 +116,9 @@ void ChatExchange::run()
     m_request.requestId = m_requestId;
     m_responder->onCancelled([this] { onClientGone(); }, this);
     m_responder->onDrained([this] { onClientDrained(); }, this);
-    if (!authenticate() || !parseAndRoute() || !admitLimits())
+    if (!authenticate() || !parseAndRoute())
         return;
-    lookupCache();
+    admitLimits();
 }
 
 QString ChatExchange::routeName() const
@@ -207,9 +207,19 @@ bool ChatExchange::parseAndRoute()
     return true;
 }
 
-bool ChatExchange::admitLimits()
+void ChatExchange::admitLimits()
 {
     m_estimatedTokens = estimateReservationTokens(m_chat);
+    if (m_context.redisLanes && m_config->redis.enabled) {
+        admitShared();
+        return;
+    }
+    if (admitLocally())
+        lookupCache();
+}
+
+bool ChatExchange::admitLocally()
+{
     auto admitted = m_context.policies->admit(m_identity, m_estimatedTokens);
     if (!admitted) {
         m_context.metrics->rateLimitDecision(admitted.error().rule, admitted.error().dimension, false);
@@ -293,19 +303,20 @@ QString ChatExchange::cacheLabelText() const
     return {};
 }
 
-void ChatExchange::lookupCache()
+ChatExchange::CachePlan ChatExchange::planCache()
 {
-    const bool noStore = cacheControlHas(m_request.headers, "no-store");
-    const bool noCache = cacheControlHas(m_request.headers, "no-cache");
-    if (!isCacheable() || noStore) {
-        m_context.metrics->cacheResult(CacheResult::Bypass);
-        requestPermit();
-        return;
-    }
+    if (!isCacheable() || cacheControlHas(m_request.headers, "no-store"))
+        return CachePlan::Bypass;
     m_cacheKey = cacheKey(m_kind, m_chat.original).toStdString();
     m_storeInCache = true;
-    if (noCache) {
-        // Revalidate: the client wants a fresh answer, which may still be stored.
+    // Revalidate: the client wants a fresh answer, which may still be stored.
+    return cacheControlHas(m_request.headers, "no-cache") ? CachePlan::Revalidate : CachePlan::Lookup;
+}
+
+void ChatExchange::lookupCache()
+{
+    m_cachePlan = planCache();
+    if (m_cachePlan != CachePlan::Lookup) {
         m_context.metrics->cacheResult(CacheResult::Bypass);
         requestPermit();
         return;
@@ -318,7 +329,11 @@ void ChatExchange::lookupCache()
         return;
     }
     m_context.metrics->cacheResult(CacheResult::Miss);
+    joinSingleFlight();
+}
 
+void ChatExchange::joinSingleFlight()
+{
     // Single-flight: identical requests in flight share one upstream call.
     auto ticket = std::make_shared<FlightTicket>();
     GatewayPolicies *policies = m_context.policies;
@@ -780,15 +795,14 @@ void ChatExchange::accountAnswer(const QByteArray &responseBody, bool complete)
     const std::optional<qint64> charged = actualTokens ? actualTokens : std::optional<qint64>(m_estimatedTokens);
     if (m_lease)
         m_context.policies->finishUpstream(*m_lease, AttemptOutcome::Success, charged);
-    if (m_holds)
-        m_context.policies->settle(*m_holds, charged);
+    settleLimits(charged);
     if (usage) {
         m_costUsd = costOf(*usage).value_or(0);
         m_context.metrics->tokens(m_chat.model, *usage, m_costUsd);
     }
     if (complete && m_storeInCache && !responseBody.isEmpty()) {
         auto value = std::make_shared<const std::string>(responseBody.toStdString());
-        const bool stored = m_context.cache->put("chat", m_cacheKey, value, cacheTtl());
+        const bool stored = m_cacheInRedis ? storeInRedis(value) : m_context.cache->put("chat", m_cacheKey, value, cacheTtl());
         m_context.metrics->cacheResult(stored ? CacheResult::Stored : CacheResult::NotStored);
         if (m_flightLeader) {
             m_flightLeader = false;
@@ -816,8 +830,7 @@ std::optional<double> ChatExchange::costOf(const policy::TokenUsage &usage) cons
 void ChatExchange::answerFromCache(const policy::CacheValue &body)
 {
     const QByteArray json = QByteArray::fromStdString(*body);
-    if (m_holds)
-        m_context.policies->settle(*m_holds, std::optional<qint64>(0));
+    settleLimits(std::optional<qint64>(0));
     const QJsonObject response = QJsonDocument::fromJson(json).object();
     if (m_cacheLabel == CacheLabel::Hit) {
         if (const auto usage = usageFromResponse(m_kind, response))
@@ -961,7 +974,7 @@ void ChatExchange::releaseEverything(bool clientGone)
     if (m_holds && !m_holds->settled) {
         // Refund only what never reached a provider.
         const bool reachedProvider = m_attemptsTotal > 0;
-        policies->settle(*m_holds, reachedProvider ? std::optional<qint64>(m_estimatedTokens) : std::nullopt);
+        settleLimits(reachedProvider ? std::optional<qint64>(m_estimatedTokens) : std::nullopt);
     }
     {
         auto lock = policies->lock();

@@ -13,9 +13,12 @@
 #include "http/httprequest.h"
 #include "http/upstreamclient.h"
 #include "policy/responsecache.h"
+#include "store/redisadmission.h"
+#include "store/redisreply.h"
 
 #include <QElapsedTimer>
 #include <QObject>
+#include <QPointer>
 #include <QTimer>
 
 #include <memory>
@@ -29,12 +32,20 @@ class HttpResponder;
 namespace sluice::gateway {
 
 struct PipelineContext;
+class RedisLane;
 
 // One chat request (POST /v1/chat/completions or /v1/messages) through the whole
 // pipeline: authenticate → parse → route → rate limits → cache → single-flight →
 // concurrency permit → upstream (breaker, retries with backoff, fallback, provider-quota
 // pacing) → stream or buffer the answer → account → metrics. Every refusal is answered
 // in the client's provider shape with the right status.
+//
+// With Redis (PipelineContext::redisLanes), the rate limits are decided for the whole
+// deployment by one admission script and the response cache is shared: the script and
+// the cache read go out back to back on the thread's RedisLane (one round trip), the
+// settlement and the cache write at the end (fire-and-forget). When the lane cannot be
+// used (not connected, an error, a timeout) redis.fallback decides: local limits and
+// the local cache, no limits, or 503. The Redis half lives in chatexchangeredis.cpp.
 //
 // Thread affinity: created by start() on the connection's thread, lives and dies there;
 // it deletes itself once the answer is complete or the client went away. Everything it
@@ -75,8 +86,23 @@ private:
     void run();
     bool authenticate();
     bool parseAndRoute();
-    bool admitLimits();
+    enum class CachePlan { Bypass, Revalidate, Lookup };
+
+    void admitLimits();
+    // The local limits (GatewayPolicies); false when refused (and answered).
+    bool admitLocally();
+    // Redis (chatexchangeredis.cpp).
+    void admitShared();
+    void onSharedReplies();
+    void fallBackFromRedis(const QString &reason);
+    bool storeInRedis(const policy::CacheValue &value);
+    // Gives back the limit holds, locally or in Redis (nullopt: refund).
+    void settleLimits(std::optional<qint64> actualTokens);
+
+    // Whether the cache applies to this request; sets m_cacheKey and m_storeInCache.
+    CachePlan planCache();
     void lookupCache();
+    void joinSingleFlight();
     void requestPermit();
     void onPermitOutcome(policy::WaitResult result, policy::Nanoseconds waited);
     void startAttempt();
@@ -121,6 +147,16 @@ private:
     qint64 m_estimatedTokens = 0;
     QStringList m_candidates;
     std::optional<AdmissionHolds> m_holds;
+
+    // Redis (see the class comment).
+    QPointer<RedisLane> m_lane;
+    bool m_cacheInRedis = false;
+    CachePlan m_cachePlan = CachePlan::Bypass;
+    int m_sharedPending = 0;
+    std::vector<PlannedCheck> m_plan;
+    std::vector<store::AdmissionCheck> m_checks;
+    std::optional<Result<store::AdmissionVerdict, store::StoreError>> m_sharedVerdict;
+    std::optional<Result<store::RedisReply, store::StoreError>> m_sharedCacheReply;
 
     CacheLabel m_cacheLabel = CacheLabel::Bypass;
     bool m_storeInCache = false;

@@ -1,5 +1,8 @@
 #include "gateway/gateway.h"
 
+#include "store/rediskey.h"
+#include "store/rediskeysweep.h"
+
 #include "config/apikeyhash.h"
 #include "config/configloader.h"
 #include "metrics/exposition.h"
@@ -278,6 +281,14 @@ Result<QList<QUrl>, QString> Gateway::start()
         if (!link)
             return unexpected(link.error());
         m_sharedConfig = std::move(*link);
+    }
+    if (config->redis.enabled && !m_redisLanes) {
+        SharedConfigLink *link = m_sharedConfig.get();
+        auto lanes = RedisLanes::create(config->redis, m_registry, [link] { return link->isConnected(); });
+        if (!lanes)
+            return unexpected(lanes.error());
+        m_redisLanes = std::move(*lanes);
+        m_context.redisLanes = m_redisLanes.get();
     }
     auto handler = [this](http::HttpRequest request, std::shared_ptr<http::HttpResponder> responder) {
         handleDataPlane(std::move(request), std::move(responder));
@@ -572,6 +583,21 @@ void Gateway::answerModels(const http::HttpRequest &request, http::HttpResponder
     respondJson(responder, 200, body);
 }
 
+QJsonObject Gateway::redisFallbackState(const config::GatewayConfig &config) const
+{
+    const bool active = m_redisLanes && m_redisLanes->fallbackActive();
+    QString policy;
+    switch (config.redis.fallback) {
+    case config::RedisFallback::Local: policy = QStringLiteral("local"); break;
+    case config::RedisFallback::FailOpen: policy = QStringLiteral("fail_open"); break;
+    case config::RedisFallback::FailClosed: policy = QStringLiteral("fail_closed"); break;
+    }
+    return QJsonObject{{QStringLiteral("fallback_active"), active},
+                       {QStringLiteral("fallback_policy"), policy},
+                       {QStringLiteral("shared_limits"), !active},
+                       {QStringLiteral("shared_cache"), config.redis.sharedCache && !active}};
+}
+
 QStringList Gateway::readinessProblems() const
 {
     QStringList problems;
@@ -584,6 +610,9 @@ QStringList Gateway::readinessProblems() const
     const auto gauges = m_policies.upstreamGauges();
     if (!gauges.empty() && std::all_of(gauges.begin(), gauges.end(), [](const auto &g) { return g.breakerState == 2; }))
         problems.append(QStringLiteral("every upstream's circuit breaker is open"));
+    if (m_redisLanes && config->redis.enabled && config->redis.fallback == config::RedisFallback::FailClosed
+        && m_redisLanes->fallbackActive())
+        problems.append(QStringLiteral("Redis cannot be used and redis.fallback is fail_closed"));
     return problems;
 }
 
@@ -594,6 +623,11 @@ void Gateway::answerReadiness(http::HttpResponder &responder)
     QJsonObject body{{QStringLiteral("status"), problems.isEmpty() ? QStringLiteral("ready") : QStringLiteral("not_ready")},
                      {QStringLiteral("config_version"), double(config->version)},
                      {QStringLiteral("problems"), QJsonArray::fromStringList(problems)}};
+    // Serving on the fallback policy is reported, not unready (unless fail_closed): a
+    // balancer that pulled every instance when Redis went away would turn a degraded
+    // deployment into a dead one.
+    if (m_redisLanes)
+        body.insert(QStringLiteral("redis"), redisFallbackState(*config));
     respondJson(responder, problems.isEmpty() ? 200 : 503, body);
 }
 
@@ -664,7 +698,15 @@ QJsonObject Gateway::statsSnapshot()
                                  {QStringLiteral("failures"), double(usage.failures)}});
     }
     if (m_sharedConfig)
-        stats.insert(QStringLiteral("redis"), m_sharedConfig->state());
+    {
+        QJsonObject redis = m_sharedConfig->state();
+        if (m_redisLanes) {
+            const QJsonObject fallback = redisFallbackState(*m_configStore.current());
+            for (auto it = fallback.begin(); it != fallback.end(); ++it)
+                redis.insert(it.key(), it.value());
+        }
+        stats.insert(QStringLiteral("redis"), redis);
+    }
     stats.insert(QStringLiteral("instance"), m_instanceId);
     stats.insert(QStringLiteral("config_version"), double(m_configStore.current()->version));
     stats.insert(QStringLiteral("uptime_seconds"), double(m_startedAtUtc.secsTo(QDateTime::currentDateTimeUtc())));
@@ -677,8 +719,38 @@ QJsonObject Gateway::flushCache(const QString &namespaceOrEmpty)
     const std::size_t flushed = namespaceOrEmpty.isEmpty() ? m_cache.flushAll()
                                                            : m_cache.flush(namespaceOrEmpty.toStdString());
     m_logger->info("cache_flush", {{"namespace", namespaceOrEmpty}, {"entries", quint64(flushed)}});
-    return QJsonObject{{QStringLiteral("flushed_entries"), double(flushed)},
+    QJsonObject result{{QStringLiteral("flushed_entries"), double(flushed)},
                        {QStringLiteral("namespace"), namespaceOrEmpty}};
+    const auto config = m_configStore.current();
+    if (m_sharedConfig && config->redis.enabled && config->redis.sharedCache) {
+        // Every instance's shared entries: swept in Redis from the gateway's thread, in
+        // pages; the answer does not wait for it (the log line tells how many went).
+        const QByteArray ns = store::escapeRedisGlob(config->redis.keyNamespace.toUtf8());
+        const QByteArray id = namespaceOrEmpty.isEmpty()
+                                  ? QByteArrayLiteral("*")
+                                  : store::escapeRedisGlob(namespaceOrEmpty.toUtf8()) + QByteArrayLiteral(":*");
+        const QByteArray pattern = store::redisKey(ns, store::kCacheKeyKind, id);
+        const bool connected = m_sharedConfig->isConnected();
+        result.insert(QStringLiteral("shared"), QJsonObject{{QStringLiteral("pattern"), QString::fromUtf8(pattern)},
+                                                            {QStringLiteral("sweep"), connected ? QStringLiteral("started")
+                                                                                                : QStringLiteral("redis not connected")}});
+        if (connected) {
+            QMetaObject::invokeMethod(this, [this, pattern] {
+                if (!m_sharedConfig)
+                    return;
+                store::unlinkMatching(m_sharedConfig->session(), pattern, this,
+                                      [this, pattern](Result<qint64, store::StoreError> swept) {
+                                          if (swept)
+                                              m_logger->info("shared_cache_flush", {{"pattern", QString::fromUtf8(pattern)},
+                                                                                    {"entries", *swept}});
+                                          else
+                                              m_logger->warn("shared_cache_flush", {{"pattern", QString::fromUtf8(pattern)},
+                                                                                    {"msg", swept.error().message}});
+                                      });
+            }, Qt::QueuedConnection);
+        }
+    }
+    return result;
 }
 
 QJsonObject Gateway::instanceInfo()

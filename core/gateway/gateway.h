@@ -7,6 +7,7 @@
 #include "gateway/gatewaypolicies.h"
 #include "gateway/logger.h"
 #include "gateway/pipelinecontext.h"
+#include "gateway/redislanes.h"
 #include "gateway/sharedconfiglink.h"
 #include "http/httpserver.h"
 #include "http/upstreamclient.h"
@@ -109,6 +110,9 @@ private:
     void handleDataPlane(http::HttpRequest request, std::shared_ptr<http::HttpResponder> responder);
     void answerModels(const http::HttpRequest &request, http::HttpResponder &responder);
     void answerReadiness(http::HttpResponder &responder);
+    // {"fallback_active", "fallback_policy", "shared_limits", "shared_cache"} for /readyz
+    // and the stats.
+    QJsonObject redisFallbackState(const config::GatewayConfig &config) const;
     void answerMetrics(http::HttpResponder &responder);
     void applyRuntimeConfig(const config::GatewayConfig &config);
     void armQueueTimer();
@@ -147,6 +151,9 @@ private:
     std::shared_ptr<store::UsageWriter> m_usageWriter;
     // Shared configuration and instance registry in Redis (config.redis); null when disabled.
     std::unique_ptr<SharedConfigLink> m_sharedConfig;
+    // The request threads' Redis connections for shared limits and cache (config.redis);
+    // null when disabled. Outlives the servers, whose threads own the lanes.
+    std::unique_ptr<RedisLanes> m_redisLanes;
 
     QTimer m_queueTimer;
     QTimer m_maintenanceTimer;

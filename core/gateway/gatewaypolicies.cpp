@@ -73,6 +73,12 @@ void GatewayPolicies::settle(AdmissionHolds &holds, std::optional<qint64> actual
     m_rules.settle(holds, actualTokens);
 }
 
+std::vector<PlannedCheck> GatewayPolicies::planLimits(const ClientIdentity &identity) const
+{
+    std::lock_guard lock(m_mutex);
+    return m_rules.plan(identity);
+}
+
 policy::Admission GatewayPolicies::acquirePermit(policy::Priority priority,
                                                  policy::ConcurrencyLimiter::OutcomeCallback onOutcome)
 {

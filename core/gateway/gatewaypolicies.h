@@ -39,6 +39,7 @@ public:
     // Client rate limits (see RateLimitRules).
     Result<AdmissionHolds, LimitRefusal> admit(const ClientIdentity &identity, qint64 estimatedTokens);
     void settle(AdmissionHolds &holds, std::optional<qint64> actualTokens);
+    std::vector<PlannedCheck> planLimits(const ClientIdentity &identity) const;
 
     // The bulkhead (see policy::ConcurrencyLimiter). After a Queued answer the owner must
     // make sure expireQueue() runs at nextQueueDeadline().

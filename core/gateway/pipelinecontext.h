@@ -21,6 +21,7 @@ namespace sluice::gateway {
 class GatewayMetrics;
 class GatewayPolicies;
 class Logger;
+class RedisLanes;
 
 // What every request of one gateway shares. Owned by the Gateway, which outlives every
 // exchange (it shuts the servers down, and so every exchange, before it goes).
@@ -31,6 +32,9 @@ struct PipelineContext {
     policy::ShardedResponseCache *cache = nullptr;
     GatewayMetrics *metrics = nullptr;
     Logger *logger = nullptr;
+    // The per-thread Redis connections for shared limits and cache; null unless
+    // config.redis.enabled at start-up.
+    RedisLanes *redisLanes = nullptr;
     // The running config and price table: read once per request, so a request runs on
     // one consistent version even while an admin changes it.
     std::function<std::shared_ptr<const config::GatewayConfig>()> config;

@@ -1,5 +1,6 @@
 #include "gateway/ratelimitrules.h"
 
+#include <algorithm>
 #include <chrono>
 
 namespace sluice::gateway {
@@ -33,14 +34,13 @@ policy::RateRule perMinute(std::int64_t limit, std::int64_t burst, config::Limit
     return rule;
 }
 
-// Lower remaining is tighter; the first decision is kept on ties.
+} // namespace
+
 void keepTightest(std::optional<policy::RateLimitDecision> &slot, const policy::RateLimitDecision &decision)
 {
     if (!slot || decision.remaining < slot->remaining)
         slot = decision;
 }
-
-} // namespace
 
 bool RuleLimiters::applies(const ClientIdentity &identity) const
 {
@@ -86,8 +86,14 @@ std::shared_ptr<RuleLimiters> RateLimitRules::buildRule(QString name, policy::Ra
                            && bool(existing->second->requests) == (requestsPerMinute > 0)
                            && bool(existing->second->tokens) == (tokensPerMinute > 0)
                            && bool(existing->second->parallel) == (parallelRequests > 0);
+    const auto describe = [&](RuleLimiters &target) {
+        target.requestRule = perMinute(std::max<std::int64_t>(requestsPerMinute, 1), burst, config::LimitAlgorithm::Gcra);
+        target.tokenRule = perMinute(std::max<std::int64_t>(tokensPerMinute, 1), 0, config::LimitAlgorithm::Gcra);
+        target.maxParallel = parallelRequests;
+    };
     if (sameShape) {
         rule = existing->second;
+        describe(*rule);
         if (rule->requests)
             rule->requests->setRule(perMinute(requestsPerMinute, burst, algorithm));
         if (rule->tokens)
@@ -101,6 +107,7 @@ std::shared_ptr<RuleLimiters> RateLimitRules::buildRule(QString name, policy::Ra
     rule->scopes = scopes;
     rule->match = std::move(match);
     rule->anonymousOnly = anonymousOnly;
+    describe(*rule);
     if (requestsPerMinute > 0)
         rule->requests = std::make_unique<policy::KeyedRateLimiter>(perMinute(requestsPerMinute, burst, algorithm),
                                                                     kKeyedLimits, m_clock);
@@ -192,6 +199,23 @@ Result<AdmissionHolds, LimitRefusal> RateLimitRules::admit(const ClientIdentity 
         }
     }
     return holds;
+}
+
+std::vector<PlannedCheck> RateLimitRules::plan(const ClientIdentity &identity) const
+{
+    std::vector<PlannedCheck> checks;
+    for (const auto &[name, rule] : m_rules) {
+        if (!rule->applies(identity))
+            continue;
+        const std::string key = rule->keyFor(identity);
+        if (rule->requests)
+            checks.push_back({name, LimitDimension::Requests, key, rule->requestRule, 0});
+        if (rule->tokens)
+            checks.push_back({name, LimitDimension::Tokens, key, rule->tokenRule, 0});
+        if (rule->parallel)
+            checks.push_back({name, LimitDimension::Parallel, key, {}, rule->maxParallel});
+    }
+    return checks;
 }
 
 void RateLimitRules::settle(AdmissionHolds &holds, std::optional<qint64> actualTokens)

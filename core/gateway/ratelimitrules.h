@@ -9,6 +9,7 @@
 #include "policy/ratescope.h"
 #include "policy/result.h"
 #include "policy/tokenlimiter.h"
+#include "store/redisadmission.h"
 
 #include <map>
 #include <memory>
@@ -30,6 +31,10 @@ struct RuleLimiters {
     std::unique_ptr<policy::KeyedRateLimiter> requests;
     std::unique_ptr<policy::TokenLimiter> tokens;
     std::unique_ptr<policy::ParallelLimiter> parallel;
+    // The rules as configured, for limits decided in Redis (RateLimitRules::plan()).
+    policy::RateRule requestRule;
+    policy::RateRule tokenRule;
+    int maxParallel = 0;
 
     bool applies(const ClientIdentity &identity) const;
     std::string keyFor(const ClientIdentity &identity) const;
@@ -62,7 +67,26 @@ struct AdmissionHolds {
     std::optional<policy::RateLimitDecision> tokensDecision;
     // One entry per rule and dimension decided, for metrics.
     std::vector<std::pair<QString, LimitDimension>> decided;
+    // Holds decided in Redis instead (see sharedlimits.h): what to settle there, and the
+    // lease id of the parallel-lease sets. Empty for local holds.
+    std::vector<store::AdmissionSettlement> redis;
+    QByteArray redisLeaseId;
     bool settled = false;
+};
+
+// Keeps in `slot` the tighter of it and `decision` (lower remaining; the first on ties):
+// what the x-ratelimit-* headers report when several rules apply.
+void keepTightest(std::optional<policy::RateLimitDecision> &slot, const policy::RateLimitDecision &decision);
+
+// One limit an identity must pass, as RateLimitRules::plan() describes it for a decision
+// made elsewhere (Redis): which rule and dimension, the scope value it counts under and
+// the rule's numbers.
+struct PlannedCheck {
+    QString rule;
+    LimitDimension dimension = LimitDimension::Requests;
+    std::string scopeKey;
+    policy::RateRule rate;     // Requests, Tokens
+    int maxParallel = 0;       // Parallel
 };
 
 // Every client-side rate limit of the gateway. All-or-nothing: admit() first checks
@@ -83,6 +107,11 @@ public:
     // Reconciles token reservations with the true count (nullopt: refund, the request
     // never reached a provider or used nothing) and frees parallel leases. Idempotent.
     void settle(AdmissionHolds &holds, std::optional<qint64> actualTokens);
+
+    // Every check admit() would make for `identity`, without deciding anything: rules in
+    // name order, dimensions requests → tokens → parallel within a rule. Request rules
+    // are described as GCRA whatever their algorithm.
+    std::vector<PlannedCheck> plan(const ClientIdentity &identity) const;
 
     std::size_t ruleCount() const { return m_rules.size(); }
     // Drops idle keys of every limiter.

@@ -1,6 +1,6 @@
 #include "gateway/sharedconfiglink.h"
 
-#include "config/secretsource.h"
+#include "gateway/redislanes.h"
 
 #include "config/configerror.h"
 #include "config/configloader.h"
@@ -13,15 +13,6 @@ namespace {
 constexpr int kMaxConflictChain = 5;
 const QString kRedisOrigin = QStringLiteral("redis");
 
-Result<QString, QString> readPassword(const config::RedisConfig &redis)
-{
-    auto password = config::readSecret({redis.passwordEnv, QStringLiteral("redis.password_env"), redis.passwordFile,
-                                        QStringLiteral("redis.password_file")});
-    if (!password)
-        return unexpected(password.error());
-    return QString::fromUtf8(*password);
-}
-
 } // namespace
 
 Result<std::unique_ptr<SharedConfigLink>, QString> SharedConfigLink::create(ConfigStore &configStore,
@@ -30,18 +21,9 @@ Result<std::unique_ptr<SharedConfigLink>, QString> SharedConfigLink::create(Conf
 {
     const auto config = configStore.current();
     const config::RedisConfig &redis = config->redis;
-    auto password = readPassword(redis);
-    if (!password)
-        return unexpected(password.error());
-
-    store::RedisSessionOptions options;
-    options.host = redis.address;
-    options.port = quint16(redis.port);
-    options.db = redis.db;
-    options.user = redis.user;
-    options.password = *password;
-    options.connectTimeout = redis.connectTimeout;
-    options.commandTimeout = redis.commandTimeout;
+    auto options = redisSessionOptions(redis);
+    if (!options)
+        return unexpected(options.error());
 
     // The gauge may be read by a scrape after the link is gone: it holds the flag, not the link.
     auto connected = std::make_shared<std::atomic<bool>>(false);
@@ -61,7 +43,7 @@ Result<std::unique_ptr<SharedConfigLink>, QString> SharedConfigLink::create(Conf
     counters.adopted = &(*family)->labels({"adopted"});
     counters.conflicts = &(*family)->labels({"conflict"});
 
-    return std::unique_ptr<SharedConfigLink>(new SharedConfigLink(configStore, std::move(options), redis, logger,
+    return std::unique_ptr<SharedConfigLink>(new SharedConfigLink(configStore, std::move(*options), redis, logger,
                                                                   std::move(connected),
                                                                   counters, parent));
 }

@@ -26,19 +26,6 @@ QDateTime timeFromJson(const QJsonValue &value)
     return time.isValid() ? time.toUTC() : QDateTime();
 }
 
-// SCAN's MATCH is a glob: the namespace is taken literally.
-QByteArray escapeGlob(QByteArrayView text)
-{
-    QByteArray escaped;
-    escaped.reserve(text.size());
-    for (const char c : text) {
-        if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\')
-            escaped.append('\\');
-        escaped.append(c);
-    }
-    return escaped;
-}
-
 StoreError malformed(const char *command, const RedisReply &reply)
 {
     return {StoreErrorKind::Protocol,
@@ -291,7 +278,7 @@ void RedisInstanceRegistry::discover(RedisSession &session, QByteArrayView keyNa
     auto discovery = std::make_shared<Discovery>();
     discovery->session = &session;
     discovery->context = context;
-    discovery->pattern = keyFor(escapeGlob(keyNamespace), "") + '*';
+    discovery->pattern = keyFor(escapeRedisGlob(keyNamespace), "") + '*';
     discovery->callback = std::move(callback);
     scanPage(discovery, QByteArrayLiteral("0"));
 }

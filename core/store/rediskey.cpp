@@ -10,4 +10,16 @@ QByteArray redisKey(QByteArrayView keyNamespace, QByteArrayView kind, QByteArray
     return key;
 }
 
+QByteArray escapeRedisGlob(QByteArrayView text)
+{
+    QByteArray escaped;
+    escaped.reserve(text.size());
+    for (const char c : text) {
+        if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\')
+            escaped.append('\\');
+        escaped.append(c);
+    }
+    return escaped;
+}
+
 } // namespace sluice::store

@@ -12,7 +12,13 @@ namespace sluice::store {
 // such as API keys before they get here: key names show up in SCAN and MONITOR).
 QByteArray redisKey(QByteArrayView keyNamespace, QByteArrayView kind, QByteArrayView id);
 
+// `text` with the glob characters of SCAN's MATCH (* ? [ ] \) escaped, so it matches
+// literally.
+QByteArray escapeRedisGlob(QByteArrayView text);
+
 // The kind of rate-limit state ("ratelimit").
 inline constexpr char kRateLimitKeyKind[] = "ratelimit";
+// The kind of shared response-cache entries ("cache"); ids are "<cache namespace>:<key>".
+inline constexpr char kCacheKeyKind[] = "cache";
 
 } // namespace sluice::store

@@ -2,6 +2,7 @@
 
 #include "config/apikeyhash.h"
 #include "gatewayharness.h"
+#include "redisgateway.h"
 #include "redisfixture.h"
 #include "store/redisinstanceregistry.h"
 
@@ -18,20 +19,7 @@ constexpr int kWaitMs = 30'000;
 const QByteArray kAdminToken = "shared-config-admin-token";
 const QByteArray kNamespace = "sharedcfg";
 
-// One gateway of the cluster; its log is kept for failure messages.
-struct Instance {
-    std::unique_ptr<gateway::Gateway> gw;
-    quint16 port = 0;
-    quint16 adminPort = 0;
-    std::shared_ptr<QStringList> log = std::make_shared<QStringList>();
-    std::shared_ptr<std::mutex> logMutex = std::make_shared<std::mutex>();
-
-    QString logText() const
-    {
-        std::lock_guard lock(*logMutex);
-        return log->join(u'\n');
-    }
-};
+using Instance = RedisGatewayInstance;
 
 QList<QPair<QByteArray, QByteArray>> adminHeaders()
 {
@@ -75,35 +63,7 @@ private:
 std::optional<Instance> TestGatewaySharedConfig::startInstance(const QString &id, const QString &simulatorBaseUrl,
                                                                quint16 redisPort, QString *error)
 {
-    Instance instance;
-    gateway::GatewayOptions options;
-    options.config = gateway::demoConfig(simulatorBaseUrl, 0, 0);
-    options.config.server.threads = 1;
-    options.config.redis.enabled = true;
-    options.config.redis.address = QStringLiteral("127.0.0.1");
-    options.config.redis.port = redisPort;
-    options.config.redis.keyNamespace = QString::fromLatin1(kNamespace);
-    options.config.redis.heartbeat = std::chrono::seconds(1);
-    options.config.redis.commandTimeout = std::chrono::milliseconds(2'000);
-    options.instanceId = id;
-    options.adminToken = kAdminToken;
-    auto log = instance.log;
-    auto logMutex = instance.logMutex;
-    options.logger = std::make_shared<gateway::Logger>(
-        [log, logMutex](std::string_view line) {
-            std::lock_guard lock(*logMutex);
-            log->append(QString::fromUtf8(line.data(), qsizetype(line.size())));
-        },
-        config::LogLevel::Debug);
-    instance.gw = std::make_unique<gateway::Gateway>(std::move(options));
-    auto started = instance.gw->start();
-    if (!started) {
-        *error = started.error();
-        return std::nullopt;
-    }
-    instance.port = quint16(instance.gw->listenUrls().value(0).port());
-    instance.adminPort = quint16(instance.gw->adminUrl().port());
-    return instance;
+    return startRedisGateway(id, simulatorBaseUrl, redisPort, kNamespace, kAdminToken, error);
 }
 
 void TestGatewaySharedConfig::configChangesReachEveryInstance()
