@@ -10,6 +10,7 @@
 #include "config/gatewayconfig.h"
 #include "gateway/demosetup.h"
 #include "gateway/gateway.h"
+#include "gateway/loadcommand.h"
 #include "gateway/simulatorcommandline.h"
 #include "gateway/simulatorserver.h"
 #include "gateway/unixsignals.h"
@@ -79,6 +80,20 @@ int runSimulate(QCoreApplication &app, const QStringList &arguments)
     return app.exec();
 }
 
+// `load`: simulated chat users against URL; prints the report, also after SIGINT/SIGTERM.
+int runLoad(QCoreApplication &app, const QStringList &arguments)
+{
+    gateway::LoadCommand command([](const QString &line) { printLine(stdout, line); },
+                                 [](const QString &line) { printLine(stderr, line); });
+    if (const std::optional<int> exitCode = command.start(arguments))
+        return *exitCode;
+    gateway::UnixSignals signalWatcher;
+    QObject::connect(&signalWatcher, &gateway::UnixSignals::terminateRequested, &command,
+                     [&command](int) { command.interrupt(); });
+    QObject::connect(&command, &gateway::LoadCommand::finished, &app, &QCoreApplication::exit);
+    return app.exec();
+}
+
 } // namespace
 
 int main(int argc, char *argv[])
@@ -90,12 +105,15 @@ int main(int argc, char *argv[])
     const QStringList arguments = QCoreApplication::arguments();
     if (arguments.size() >= 2 && arguments.at(1) == QLatin1String("simulate"))
         return runSimulate(app, arguments.mid(2));
+    if (arguments.size() >= 2 && arguments.at(1) == QLatin1String("load"))
+        return runLoad(app, arguments.mid(2));
 
     QCommandLineParser parser;
     parser.setApplicationDescription(
         QStringLiteral("Sluice LLM API gateway.\n\n"
                        "Also: sluice-gateway simulate --listen HOST:PORT [options]  (the simulated provider; "
-                       "see simulate --help)"));
+                       "see simulate --help)\n"
+                       "      sluice-gateway load --url URL [options]  (simulated chat users; see load --help)"));
     parser.addHelpOption();
     parser.addVersionOption();
     const QCommandLineOption configOption(QStringLiteral("config"), QStringLiteral("Run the gateway with this configuration file."),
