@@ -957,7 +957,10 @@ void ChatExchange::finish()
                                        {"cost_usd", m_costUsd},
                                        {"duration_ms", total * 1000.0},
                                        {"overhead_ms", overhead * 1000.0}});
-    deleteLater();
+    // Answers still due from Redis must reach this object: an admission it never saw
+    // would hold a lease until its TTL. onSharedReplies() deletes it then.
+    if (m_sharedPending == 0)
+        deleteLater();
 }
 
 void ChatExchange::releaseEverything(bool clientGone)

@@ -29,6 +29,8 @@ QByteArray leaseIdFor(const PipelineContext &context, const QString &requestId)
 
 void ChatExchange::admitShared()
 {
+    if (m_finished)
+        return; // the client went away while the lane was connecting
     if (!m_lane)
         m_lane = m_context.redisLanes->forThisThread();
     RedisLane *lane = m_lane;
@@ -74,6 +76,17 @@ void ChatExchange::admitShared()
 void ChatExchange::onSharedReplies()
 {
     const Result<store::AdmissionVerdict, store::StoreError> verdict = std::move(*m_sharedVerdict);
+    if (m_finished) {
+        // The client went away meanwhile: give back what was just taken, then go.
+        if (verdict) {
+            if (auto admitted = holdsFromVerdict(m_plan, m_checks, *verdict, leaseIdFor(m_context, m_requestId))) {
+                m_holds = std::move(*admitted);
+                settleLimits(std::nullopt);
+            }
+        }
+        deleteLater();
+        return;
+    }
     if (!verdict) {
         m_context.redisLanes->countError(RedisOp::Admit);
         fallBackFromRedis(verdict.error().message);

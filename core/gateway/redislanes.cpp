@@ -47,7 +47,12 @@ void RedisLane::endFirstAttempt()
     emit firstAttemptDone();
 }
 
-RedisLane::~RedisLane() = default;
+RedisLane::~RedisLane()
+{
+    // Pending callbacks are called (Cancelled) rather than dropped: an exchange waiting
+    // for an answer deletes itself only once it has one.
+    m_session.close();
+}
 
 namespace {
 
