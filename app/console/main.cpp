@@ -1,0 +1,31 @@
+#include <cstdio>
+
+#include <QApplication>
+
+#include "consoleoptions.h"
+#include "mainwindow.h"
+
+int main(int argc, char *argv[])
+{
+    // QApplication first: it removes Qt's own options (-platform, -style ...) from the
+    // argument list before ours are parsed.
+    QApplication app(argc, argv);
+    QApplication::setApplicationName(QStringLiteral("Sluice"));
+    QApplication::setOrganizationName(QStringLiteral("Sluice"));
+    QApplication::setApplicationVersion(sluice::ui::consoleVersion());
+    QGuiApplication::setDesktopFileName(QStringLiteral("sluice"));
+
+    const sluice::ui::ConsoleOptions options = sluice::ui::parseConsoleArguments(QApplication::arguments());
+    if (options.action != sluice::ui::ConsoleOptions::Action::Run) {
+        FILE *stream = options.action == sluice::ui::ConsoleOptions::Action::Fail ? stderr : stdout;
+        std::fputs(qUtf8Printable(options.message), stream);
+        if (!options.message.endsWith(QLatin1Char('\n')))
+            std::fputc('\n', stream);
+        return options.exitCode();
+    }
+
+    sluice::ui::MainWindow window(options);
+    window.restoreSettings();
+    window.show();
+    return app.exec();
+}
