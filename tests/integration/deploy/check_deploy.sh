@@ -22,7 +22,9 @@ top=$(cd "$here/../../.." && pwd)
 deploy="$top/installer/deploy"
 GATEWAY=${1:-${GATEWAY:-}}
 
-# Metrics the rules use before the gateway exposes them (see sluice-rules.yml).
+# Metrics the rules use that step 4's gateway (--demo: no Redis) cannot show: the
+# gateway exposes sluice_redis_fallback_active only when redis.enabled (see
+# sluice-rules.yml; tests/integration/cluster checks it against a real Redis).
 pending_metrics=(sluice_redis_fallback_active)
 
 if ! command -v promtool >/dev/null 2>&1; then
@@ -116,7 +118,7 @@ if [ -n "$gateway_port" ]; then
             base=${base%_sum}
             [ "$base" != "$name" ] && grep -q "^$base histogram$" "$tmp/families" && continue
             if printf '%s\n' "${pending_metrics[@]}" | grep -qx "$name"; then
-                echo "note: $name is not exposed by the gateway yet (expected: shared-state work)"
+                echo "note: $name is not exposed by a gateway without Redis (expected: only when redis.enabled)"
                 continue
             fi
             unknown+=("$name")
