@@ -605,7 +605,7 @@ AdminReply AdminApi::flushCache(const http::HttpRequest &request)
             return errorReply(400, QStringLiteral("invalid_request"), QStringLiteral("the body is not a flush request"),
                               errors);
     }
-    return jsonReply(200, m_backend.flushCache(cacheNamespace));
+    return jsonReply(200, m_backend.flushCache(cacheNamespace, originOf(request)));
 }
 
 } // namespace sluice::gateway

@@ -34,6 +34,13 @@ public:
     // Empties the response cache, or one namespace of it (empty = all). The body of
     // POST /admin/v1/cache/flush: {"flushed_entries": N, ...}.
     virtual QJsonObject flushCache(const QString &namespaceOrEmpty) = 0;
+    // The same, told who asked (for the audit log); what the admin API calls. By default
+    // the origin is ignored.
+    virtual QJsonObject flushCache(const QString &namespaceOrEmpty, const ApplyOrigin &origin)
+    {
+        Q_UNUSED(origin);
+        return flushCache(namespaceOrEmpty);
+    }
     // The body of GET /admin/v1/instance: id, version, started_at, uptime_seconds,
     // listeners, ...
     virtual QJsonObject instanceInfo() = 0;

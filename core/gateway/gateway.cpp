@@ -157,6 +157,8 @@ Gateway::~Gateway()
     m_metrics->setCacheStatsSource({});
     m_adminServer.reset();
     m_servers.clear();
+    m_usageRetention.reset();
+    m_auditRecorder.reset();
     if (m_usageWriter) {
         disconnect(m_usageWriter.get(), nullptr, this, nullptr);
         m_usageWriter->stop(5000);
@@ -268,6 +270,11 @@ std::optional<QString> Gateway::startUsageStore(const config::GatewayConfig &con
             live->submit(std::move(record));
     };
     m_usageWriter->start();
+    m_auditRecorder = std::make_unique<AuditRecorder>(m_configStore, m_usageWriter);
+    m_usageRetention = std::make_unique<UsageRetention>(
+        m_usageWriter, [this] { return int(m_configStore.current()->postgres.retention.count()); }, m_registry,
+        *m_logger);
+    m_usageRetention->start();
     return std::nullopt;
 }
 
@@ -404,10 +411,14 @@ void Gateway::onServerDrained()
     m_maintenanceTimer.stop();
     if (m_sharedConfig)
         m_sharedConfig->stop();
+    if (m_usageRetention)
+        m_usageRetention->stop();
     if (m_usageWriter) {
         const qint64 unwritten = m_usageWriter->stop(5000);
         if (unwritten > 0)
             m_logger->error("usage_store", {{"msg", "records not written at shutdown"}, {"records", unwritten}});
+        if (const qint64 audit = m_usageWriter->auditPendingCount(); audit > 0)
+            m_logger->error("usage_store", {{"msg", "audit items not written at shutdown"}, {"items", audit}});
     }
     m_logger->info("drained", {{"instance", m_instanceId}});
     emit drained();
@@ -695,7 +706,10 @@ QJsonObject Gateway::statsSnapshot()
                                  {QStringLiteral("written"), double(usage.written)},
                                  {QStringLiteral("dropped"), double(usage.dropped)},
                                  {QStringLiteral("pending"), double(usage.pending)},
-                                 {QStringLiteral("failures"), double(usage.failures)}});
+                                 {QStringLiteral("failures"), double(usage.failures)},
+                                 {QStringLiteral("audit_written"), double(usage.auditWritten)},
+                                 {QStringLiteral("audit_dropped"), double(usage.auditDropped)},
+                                 {QStringLiteral("audit_pending"), double(usage.auditPending)}});
     }
     if (m_sharedConfig)
     {
@@ -716,8 +730,15 @@ QJsonObject Gateway::statsSnapshot()
 
 QJsonObject Gateway::flushCache(const QString &namespaceOrEmpty)
 {
+    return flushCache(namespaceOrEmpty, ApplyOrigin{QStringLiteral("admin-token"), {}, {}});
+}
+
+QJsonObject Gateway::flushCache(const QString &namespaceOrEmpty, const ApplyOrigin &origin)
+{
     const std::size_t flushed = namespaceOrEmpty.isEmpty() ? m_cache.flushAll()
                                                            : m_cache.flush(namespaceOrEmpty.toStdString());
+    if (m_auditRecorder)
+        m_auditRecorder->recordCacheFlush(namespaceOrEmpty, qint64(flushed), origin);
     m_logger->info("cache_flush", {{"namespace", namespaceOrEmpty}, {"entries", quint64(flushed)}});
     QJsonObject result{{QStringLiteral("flushed_entries"), double(flushed)},
                        {QStringLiteral("namespace"), namespaceOrEmpty}};

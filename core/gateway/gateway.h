@@ -2,6 +2,7 @@
 
 #include "config/gatewayconfig.h"
 #include "gateway/adminapi.h"
+#include "gateway/auditrecorder.h"
 #include "gateway/configstore.h"
 #include "gateway/gatewaymetrics.h"
 #include "gateway/gatewaypolicies.h"
@@ -9,6 +10,7 @@
 #include "gateway/pipelinecontext.h"
 #include "gateway/redislanes.h"
 #include "gateway/sharedconfiglink.h"
+#include "gateway/usageretention.h"
 #include "http/httpserver.h"
 #include "http/upstreamclient.h"
 #include "metrics/registry.h"
@@ -90,11 +92,15 @@ public:
     // The link to the configuration shared through Redis; null unless config.redis.enabled
     // (after start()).
     SharedConfigLink *sharedConfig() { return m_sharedConfig.get(); }
+    // The pruning of the PostgreSQL usage log; null unless config.postgres.enabled (after
+    // start()).
+    UsageRetention *usageRetention() { return m_usageRetention.get(); }
 
     // AdminBackend
     ConfigStore &configStore() override { return m_configStore; }
     QJsonObject statsSnapshot() override;
     QJsonObject flushCache(const QString &namespaceOrEmpty) override;
+    QJsonObject flushCache(const QString &namespaceOrEmpty, const ApplyOrigin &origin) override;
     QJsonObject instanceInfo() override;
 
     // Why the gateway is not ready to serve (empty when ready): no upstream, a provider
@@ -149,6 +155,9 @@ private:
     // PostgreSQL usage log (config.postgres); null when disabled. Shared with the
     // request threads through m_context.recordUsage.
     std::shared_ptr<store::UsageWriter> m_usageWriter;
+    // config_versions and audit rows, and the usage retention; with m_usageWriter.
+    std::unique_ptr<AuditRecorder> m_auditRecorder;
+    std::unique_ptr<UsageRetention> m_usageRetention;
     // Shared configuration and instance registry in Redis (config.redis); null when disabled.
     std::unique_ptr<SharedConfigLink> m_sharedConfig;
     // The request threads' Redis connections for shared limits and cache (config.redis);

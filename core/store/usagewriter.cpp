@@ -1,5 +1,6 @@
 #include "store/usagewriter.h"
 
+#include "store/auditwrites.h"
 #include "store/postgreserror.h"
 #include "store/schemamigrator.h"
 
@@ -152,6 +153,7 @@ std::string connectionInfo(const QString &connectionString, int timeoutSeconds)
 UsageWriterOptions sanitized(UsageWriterOptions options)
 {
     options.bufferCapacity = std::max(1, options.bufferCapacity);
+    options.auditBufferCapacity = std::max(1, options.auditBufferCapacity);
     options.batchSize = std::max(1, options.batchSize);
     options.flushIntervalMs = std::max(1, options.flushIntervalMs);
     options.reconnectMinMs = std::max(1, options.reconnectMinMs);
@@ -174,6 +176,8 @@ struct UsageWriter::Shared {
     Worker *worker = nullptr;     // set while the worker thread may receive events
     std::optional<StoreError> lastError;
     std::map<quint64, Result<qint64, StoreError>> finishedPrunes;
+    std::deque<AuditItem> auditBuffer;
+    std::size_t auditInFlight = 0;
 
     std::atomic<std::uint64_t> accepted{0};
     std::atomic<std::uint64_t> written{0};
@@ -183,6 +187,10 @@ struct UsageWriter::Shared {
     std::atomic<std::uint64_t> failures{0};
     std::atomic<std::uint64_t> reconnects{0};
     std::atomic<bool> connected{false};
+    std::atomic<std::uint64_t> auditAccepted{0};
+    std::atomic<std::uint64_t> auditWritten{0};
+    std::atomic<std::uint64_t> auditDropped{0};
+    std::atomic<std::uint64_t> auditPending{0}; // auditBuffer.size() + auditInFlight, written under mutex
 };
 
 // Lives on the writer's thread and is the only user of the pqxx::connection.
@@ -288,11 +296,14 @@ private:
             return;
         }
         std::size_t buffered = 0;
+        std::size_t auditBuffered = 0;
         {
             std::lock_guard lock(m_shared->mutex);
             buffered = m_shared->buffer.size();
+            auditBuffered = m_shared->auditBuffer.size();
         }
-        if (buffered >= std::size_t(m_options.batchSize) || (all && buffered > 0)) {
+        const std::size_t full = std::size_t(m_options.batchSize);
+        if (buffered >= full || auditBuffered >= full || (all && buffered + auditBuffered > 0)) {
             m_continuationQueued = true;
             m_continueAll = all;
             QMetaObject::invokeMethod(
@@ -372,51 +383,69 @@ private:
 
     bool hasWork() const
     {
-        if (!m_batch.empty())
+        if (!m_batch.empty() || !m_auditBatch.empty())
             return true;
         std::lock_guard lock(m_shared->mutex);
-        return !m_shared->buffer.empty();
+        return !m_shared->buffer.empty() || !m_shared->auditBuffer.empty();
     }
 
-    // True when the current batch committed, or there was nothing to write. On failure the
-    // batch stays in m_batch for the next attempt.
+    // Moves up to batchSize items from `buffer` into an empty `batch`; `inFlight` = its size.
+    template <typename Item>
+    static void takeBatch(std::deque<Item> &buffer, std::vector<Item> &batch, std::size_t &inFlight, int batchSize)
+    {
+        if (!batch.empty())
+            return;
+        const std::size_t count = std::min(buffer.size(), std::size_t(batchSize));
+        batch.assign(std::make_move_iterator(buffer.begin()), std::make_move_iterator(buffer.begin() + std::ptrdiff_t(count)));
+        buffer.erase(buffer.begin(), buffer.begin() + std::ptrdiff_t(count));
+        inFlight = count;
+    }
+
+    // True when the current batches (usage and audit) committed, or there was nothing to
+    // write. On failure they stay in m_batch and m_auditBatch for the next attempt.
     bool writeBatch()
     {
-        if (m_batch.empty()) {
+        {
             std::lock_guard lock(m_shared->mutex);
-            const std::size_t count = std::min(m_shared->buffer.size(), std::size_t(m_options.batchSize));
-            m_batch.assign(std::make_move_iterator(m_shared->buffer.begin()),
-                           std::make_move_iterator(m_shared->buffer.begin() + std::ptrdiff_t(count)));
-            m_shared->buffer.erase(m_shared->buffer.begin(), m_shared->buffer.begin() + std::ptrdiff_t(count));
-            m_shared->inFlight = count;
+            takeBatch(m_shared->buffer, m_batch, m_shared->inFlight, m_options.batchSize);
+            takeBatch(m_shared->auditBuffer, m_auditBatch, m_shared->auditInFlight, m_options.batchSize);
         }
-        if (m_batch.empty()) {
+        if (m_batch.empty() && m_auditBatch.empty()) {
             m_failedAttempts = 0;
             return true;
         }
         long long inserted = 0;
         try {
             pqxx::work txn(*m_connection);
-            {
-                pqxx::stream_to stream(txn, "usage_incoming", incomingColumns());
-                for (const UsageRecord &record : m_batch)
-                    stream << CopyRow(record).fields;
-                stream.complete();
+            if (!m_batch.empty()) {
+                {
+                    pqxx::stream_to stream(txn, "usage_incoming", incomingColumns());
+                    for (const UsageRecord &record : m_batch)
+                        stream << CopyRow(record).fields;
+                    stream.complete();
+                }
+                const pqxx::result merged = txn.exec(mergeSql);
+                inserted = merged[0][0].as<long long>();
             }
-            const pqxx::result merged = txn.exec(mergeSql);
+            if (!m_auditBatch.empty())
+                insertAuditItems(txn, m_auditBatch);
             txn.commit();
-            inserted = merged[0][0].as<long long>();
         } catch (const std::exception &error) {
             reportFailure(storeErrorFromPostgres(error));
             return false;
         }
         const std::size_t count = m_batch.size();
+        const std::size_t auditCount = m_auditBatch.size();
         m_batch.clear();
+        m_auditBatch.clear();
         {
             std::lock_guard lock(m_shared->mutex);
             m_shared->inFlight = 0;
             m_shared->pending = m_shared->buffer.size();
+            m_shared->auditInFlight = 0;
+            m_shared->auditPending = m_shared->auditBuffer.size();
         }
+        m_shared->auditWritten += auditCount;
         m_shared->written += count;
         m_shared->duplicates += count - std::min<std::size_t>(count, std::size_t(std::max(0LL, inserted)));
         m_failedAttempts = 0;
@@ -447,6 +476,7 @@ private:
     UsageWriter *const m_writer; // outlives the worker; only a receiver for posted calls
     std::unique_ptr<pqxx::connection> m_connection;
     std::vector<UsageRecord> m_batch;
+    std::vector<AuditItem> m_auditBatch;
     QTimer *m_flushTimer = nullptr;
     QTimer *m_reconnectTimer = nullptr;
     std::mt19937_64 m_rng;
@@ -541,6 +571,33 @@ bool UsageWriter::submit(UsageRecord record)
     return true;
 }
 
+bool UsageWriter::submitConfigVersion(ConfigVersionRecord record)
+{
+    return submitAuditItem(std::move(record));
+}
+
+bool UsageWriter::submitAudit(AuditEvent event)
+{
+    return submitAuditItem(std::move(event));
+}
+
+// No wake-up: audit items are rare and ride along with the next timed flush.
+bool UsageWriter::submitAuditItem(AuditItem item)
+{
+    const bool storable = prepareAuditItem(item);
+    std::lock_guard lock(m_shared->mutex);
+    Shared &shared = *m_shared;
+    if (!storable || shared.stopped
+        || shared.auditBuffer.size() + shared.auditInFlight >= std::size_t(m_options.auditBufferCapacity)) {
+        ++shared.auditDropped;
+        return false;
+    }
+    shared.auditBuffer.push_back(std::move(item));
+    shared.auditPending = shared.auditBuffer.size() + shared.auditInFlight;
+    ++shared.auditAccepted;
+    return true;
+}
+
 void UsageWriter::rollupAndPrune(int retentionDays, QObject *context, PruneCallback done)
 {
     const quint64 id = m_nextPruneId++;
@@ -593,6 +650,10 @@ UsageWriterStats UsageWriter::stats() const
     stats.failures = m_shared->failures;
     stats.reconnects = m_shared->reconnects;
     stats.connected = m_shared->connected;
+    stats.auditAccepted = m_shared->auditAccepted;
+    stats.auditWritten = m_shared->auditWritten;
+    stats.auditDropped = m_shared->auditDropped;
+    stats.auditPending = m_shared->auditPending;
     return stats;
 }
 
@@ -614,6 +675,11 @@ qint64 UsageWriter::pendingCount() const
 qint64 UsageWriter::failureCount() const
 {
     return qint64(m_shared->failures.load());
+}
+
+qint64 UsageWriter::auditPendingCount() const
+{
+    return qint64(m_shared->auditPending.load());
 }
 
 std::optional<StoreError> UsageWriter::lastError() const

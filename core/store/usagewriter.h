@@ -1,6 +1,7 @@
 #pragma once
 
 #include "policy/result.h"
+#include "store/auditrecord.h"
 #include "store/storeerror.h"
 #include "store/usagerecord.h"
 
@@ -25,6 +26,9 @@ struct UsageWriterOptions {
     // submit() drops, and counts, what would exceed it: this is how much a PostgreSQL
     // outage can cost in memory, and the bound within which nothing is lost. At least 1.
     int bufferCapacity = 100000;
+    // The same bound for the audit items (config versions and audit events), counted
+    // apart so a flood of usage cannot crowd out the audit log, nor the other way. At least 1.
+    int auditBufferCapacity = 10000;
     // Rows per transaction. A flush starts as soon as this many are buffered. At least 1.
     int batchSize = 500;
     // Whatever is buffered is flushed at least this often. At least 1.
@@ -51,6 +55,12 @@ struct UsageWriterStats {
     std::uint64_t pending = 0;    // accepted, not yet committed (buffer + batch in flight)
     std::uint64_t failures = 0;   // failed connection attempts and failed batch transactions
     std::uint64_t reconnects = 0; // connections established after a lost one
+    // The same for audit items (submitConfigVersion(), submitAudit()); auditWritten counts
+    // items in committed transactions, duplicates included.
+    std::uint64_t auditAccepted = 0;
+    std::uint64_t auditWritten = 0;
+    std::uint64_t auditDropped = 0; // buffer full, stopped, or JSON that is not valid
+    std::uint64_t auditPending = 0;
     bool connected = false;
 };
 
@@ -65,6 +75,12 @@ struct UsageWriterStats {
 // key, model). A batch that fails stays with the worker: the connection is dropped and
 // re-established with backoff, and the same batch is retried until it commits, so every
 // accepted record is written unless the writer is stopped first.
+//
+// Audit items (config_versions and audit rows, store/auditrecord.h) travel the same way in
+// a buffer of their own (auditBufferCapacity): every flush transaction also inserts the
+// audit items waiting (up to batchSize), with the same guarantees — never blocking the
+// caller, kept and retried across reconnects, idempotent on retry (config_versions keyed
+// by version, audit rows by their event id; store/auditwrites.h).
 //
 // Thread affinity: the UsageWriter object belongs to the thread that created it (its
 // owner); start(), stop(), rollupAndPrune() and the destructor are called there, and its
@@ -88,8 +104,8 @@ public:
     // closes the connection and ends the thread. Blocks the owner thread until then; the
     // bound can be exceeded by one connection attempt (connectTimeoutSeconds) or by a
     // statement on a server that neither answers nor drops the connection (set TCP
-    // keepalives in the connection string against that). Returns the records left unwritten
-    // (still counted in pending). Prune callbacks still outstanding are called from
+    // keepalives in the connection string against that). Returns the usage records left
+    // unwritten (still counted in pending; auditPendingCount() tells the audit items). Prune callbacks still outstanding are called from
     // inside stop() with their result, or Cancelled.
     // Later submit() calls are dropped. Idempotent. A writer never started writes nothing.
     qint64 stop(int deadlineMs);
@@ -98,6 +114,13 @@ public:
     // counts the record as dropped, when the buffer is full (pending == bufferCapacity)
     // or the writer is stopped. Records may be submitted before start().
     bool submit(UsageRecord record);
+
+    // Thread-safe and non-blocking like submit(), for the audit buffer: false, counted in
+    // auditDropped, when it is full, the writer is stopped, or the item's JSON is not valid
+    // (store/auditwrites.h prepareAuditItem()). Written with the next flush (at most
+    // flushIntervalMs later while connected).
+    bool submitConfigVersion(ConfigVersionRecord record);
+    bool submitAudit(AuditEvent event);
 
     // Deletes `usage` rows older than retentionDays (negative counts as 0) on the worker
     // thread. usage_daily is kept up to date on every write, so the roll-ups of pruned rows
@@ -111,6 +134,7 @@ public:
     qint64 droppedCount() const;
     qint64 pendingCount() const;
     qint64 failureCount() const;
+    qint64 auditPendingCount() const;
     // As last reported by the worker (updated on the owner thread with connectedChanged).
     bool isConnected() const { return m_connected; }
     // The most recent connection or write failure; nullopt if none happened yet.
@@ -133,6 +157,7 @@ private:
     void onConnectionChanged(bool connected);
     // Runs the callbacks of prunes whose results the worker has left in m_shared.
     void deliverFinishedPrunes();
+    bool submitAuditItem(AuditItem item);
 
     UsageWriterOptions m_options;
     std::shared_ptr<Shared> m_shared;
