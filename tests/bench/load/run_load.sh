@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
 # Load benchmark: wrk against the simulated provider directly, nginx in front of it (the
 # baseline reverse proxy), and sluice-gateway in front of it with the cache off and with
-# every request a cache hit. Prints a Markdown table (requests/s, wrk's p50/p99, errors,
-# and the CPU time the proxy and the simulator spent per request, from /proc) plus the
-# gateway's own overhead (sluice_gateway_overhead_seconds) read from its /metrics.
-# Exits 1 if any run saw a non-2xx answer, a socket error or a gateway crash.
+# every request a cache hit — first with limits and cache local to the instance, then
+# with both in Redis (a redis-server the script starts: one admission EVALSHA per request,
+# pipelined with a GET of the shared cache entry, and a fire-and-forget settle EVALSHA /
+# SET). Prints a Markdown table (requests/s, wrk's p50/p99, errors, and the CPU time the
+# proxy and the simulator spent per request, from /proc), the gateway's own overhead
+# (sluice_gateway_overhead_seconds) read from its /metrics, the Redis traffic per request
+# (sluice_redis_commands_total, INFO commandstats, Redis' CPU from /proc) with the
+# Redis-backed ÷ local requests/s ratio, and redis-benchmark numbers for orientation.
+# Exits 1 if any run saw a non-2xx answer, a socket error, a gateway crash, or (Redis
+# runs) a fallback to local limits or a failed Redis command.
 #
 #   tests/bench/load/run_load.sh
 #   DURATION=30s CONNECTIONS=128 tests/bench/load/run_load.sh
@@ -19,8 +25,10 @@
 #   PROXY_WORKERS    nginx worker_processes and the gateway's server.threads (default 2)
 #   SIM_THREADS      the simulator's event-loop threads (default 1)
 #   LOG_LEVEL        the gateway's logging.level (default warn: no line per request)
+#   REDIS_BENCH_REQUESTS  requests per redis-benchmark case (default 200000; 0 to skip)
 #   KEEP_TMP=1       keep the temp dir (configs, logs) and print its path
 #
+# Needs wrk, nginx, redis-server and redis-cli; redis-benchmark (redis-tools) is optional.
 # Everything listens on 127.0.0.1 on free ports and runs in a temp dir; every process is
 # stopped by pid on exit. wrk, the simulator and the proxies share the machine's cores,
 # so compare the rows of one run (ratios), not absolute numbers across machines.
@@ -36,6 +44,7 @@ WRK_THREADS=${WRK_THREADS:-2}
 PROXY_WORKERS=${PROXY_WORKERS:-2}
 SIM_THREADS=${SIM_THREADS:-1}
 LOG_LEVEL=${LOG_LEVEL:-warn}
+REDIS_BENCH_REQUESTS=${REDIS_BENCH_REQUESTS:-200000}
 BENCH_KEY=sk-sluice-bench-load
 MODEL=gpt-4o-mini
 
@@ -51,6 +60,10 @@ nginx_bin=$(command -v nginx 2>/dev/null || true)
 [ -z "$nginx_bin" ] && [ -x /usr/sbin/nginx ] && nginx_bin=/usr/sbin/nginx
 [ -n "$nginx_bin" ] \
   || die "nginx not found; install it with installer/setup.sh (or: apt-get install nginx-light)"
+command -v redis-server >/dev/null 2>&1 \
+  || die "redis-server not found; install it with installer/setup.sh (or: apt-get install redis-server)"
+command -v redis-cli >/dev/null 2>&1 \
+  || die "redis-cli not found; install it with installer/setup.sh (or: apt-get install redis-tools)"
 for tool in curl sha256sum awk sed; do
   command -v "$tool" >/dev/null 2>&1 || die "$tool not found"
 done
@@ -195,16 +208,34 @@ pids+=("$nginx_pid")
 nginx_url=http://127.0.0.1:$nginx_port/v1/chat/completions
 wait_ready nginx "$nginx_pid" "$tmp/nginx-error.log" "$nginx_url"
 
+# 3. Redis for the shared-state runs: nothing persisted, stopped by pid like the others.
+redis_port=$(free_port)
+mkdir -p "$tmp/redis"
+redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$tmp/redis" --save '' --appendonly no \
+  --daemonize no >"$tmp/redis.log" 2>&1 &
+redis_pid=$!
+pids+=("$redis_pid")
+rcli() { redis-cli -h 127.0.0.1 -p "$redis_port" "$@"; }
+for _ in $(seq 50); do
+  kill -0 "$redis_pid" 2>/dev/null \
+    || { tail -n 20 "$tmp/redis.log" >&2; die "redis-server exited during start-up"; }
+  [ "$(rcli PING 2>/dev/null)" = PONG ] && break
+  sleep 0.1
+done
+[ "$(rcli PING 2>/dev/null)" = PONG ] \
+  || { tail -n 20 "$tmp/redis.log" >&2; die "redis-server did not answer PING on port $redis_port within 5 s"; }
+
 key_sha256=$(printf %s "$BENCH_KEY" | sha256sum | awk '{print $1}')
 
-# 3. start_gateway NAME CACHE_ENABLED: sets gateway_pid, gateway_port, gateway_log.
+# 4. start_gateway NAME CACHE_ENABLED REDIS_ENABLED: sets gateway_pid, gateway_port,
+# gateway_log.
 start_gateway() {
-  local name=$1 cache=$2
+  local name=$1 cache=$2 redis=$3
   gateway_port=$(free_port)
   gateway_log=$tmp/gateway-$name.log
   fill "$here/gateway.json.in" "$tmp/gateway-$name.json" PORT="$gateway_port" \
     THREADS="$PROXY_WORKERS" SIM_PORT="$sim_port" KEY_SHA256="$key_sha256" \
-    CACHE_ENABLED="$cache" LOG_LEVEL="$LOG_LEVEL"
+    CACHE_ENABLED="$cache" LOG_LEVEL="$LOG_LEVEL" REDIS_ENABLED="$redis" REDIS_PORT="$redis_port"
   "$gateway_bin" --check-config "$tmp/gateway-$name.json" >/dev/null 2>"$tmp/check-$name.log" \
     || { cat "$tmp/check-$name.log" >&2; die "the generated gateway config $tmp/gateway-$name.json is invalid"; }
   "$gateway_bin" --config "$tmp/gateway-$name.json" >"$gateway_log" 2>&1 &
@@ -217,7 +248,12 @@ start_gateway() {
 # --- measuring ----------------------------------------------------------------------
 rows=()
 overhead_rows=()
+redis_rows=()
+micro_rows=()
 problems=()
+declare -A rps_of=()
+redis_cpu_nocache=
+redis_rps_nocache=
 
 # cpu_ticks PID: user + system CPU clock ticks of PID and its direct children (nginx's
 # workers), from /proc.
@@ -248,6 +284,8 @@ run_wrk() {
   sim_after=$(cpu_ticks "$sim_pid")
   [ "$proxy" = - ] || proxy_after=$(cpu_ticks "$proxy")
   line=$(grep '^SLUICE_WRK ' "$out") || { cat "$out" >&2; die "$label: no summary line from wrk"; }
+  wrk_rps=$(echo "$line" | awk '{ for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+      printf "%.0f", v["requests"] / (v["duration_us"] / 1e6) }')
   rows+=("$(echo "$line" | awk -v label="$label" -v hz="$clock_ticks" -v proxy="$proxy" \
       -v sim_ticks=$((sim_after - sim_before)) -v proxy_ticks=$((proxy_after - proxy_before)) '{
       for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
@@ -316,10 +354,70 @@ overhead_row() {
     }' "$2" "$3"
 }
 
-# bench_gateway NAME CACHE_ENABLED LABEL
+# redis_counts BEFORE AFTER: the deltas of the gateway's request and Redis counters, as
+# "requests admit cache_get settle cache_set fallbacks command_errors".
+redis_counts() {
+  awk '
+    function op_of(s) { if (match(s, /op="[^"]*"/)) return substr(s, RSTART + 4, RLENGTH - 5); return "" }
+    FNR == 1 { sign = (FILENAME == ARGV[1]) ? -1 : 1 }
+    /^#/ { next }
+    /^sluice_requests_total[{ ]/ { requests += sign * $NF; next }
+    /^sluice_redis_commands_total[{ ]/ { ops[op_of($1)] += sign * $NF; next }
+    /^sluice_redis_fallback_total[{ ]/ { fallbacks += sign * $NF; next }
+    /^sluice_redis_command_errors_total[{ ]/ { errors += sign * $NF; next }
+    END { printf "%d %d %d %d %d %d %d\n", requests, ops["admit"], ops["cache_get"], ops["settle"],
+          ops["cache_set"], fallbacks, errors }' "$1" "$2"
+}
+
+# evalsha_counts BEFORE AFTER: the deltas of Redis' own EVALSHA count and time (INFO
+# commandstats), as "calls usec".
+evalsha_counts() {
+  awk -F'[:,=]' '
+    FNR == 1 { sign = (FILENAME == ARGV[1]) ? -1 : 1 }
+    /^cmdstat_evalsha:/ { calls += sign * $3; usec += sign * $5 }
+    END { printf "%d %d\n", calls, usec }' "$1" "$2"
+}
+
+# redis_row LABEL NAME REDIS_TICKS LOCAL_RPS: the Redis traffic per request of gateway run
+# NAME (metrics and commandstats files in $tmp) and its requests/s against LOCAL_RPS
+# ("-" for a local run). Appends to redis_rows, and to problems on fallbacks or errors.
+redis_row() {
+  local label=$1 name=$2 ticks=$3 local_rps=$4 counts evalsha
+  counts=$(redis_counts "$tmp/metrics-$name-before.txt" "$tmp/metrics-$name-after.txt")
+  if [ "$local_rps" = - ]; then
+    redis_rows+=("$(echo "$counts" | awk -v label="$label" '{
+        printf "| %s | %d | – | – | – | – | – | – | – |", label, $1 }')")
+    return
+  fi
+  evalsha=$(evalsha_counts "$tmp/redis-$name-before.txt" "$tmp/redis-$name-after.txt")
+  redis_rows+=("$(echo "$counts $evalsha" | awk -v label="$label" -v hz="$clock_ticks" -v ticks="$ticks" \
+      -v rps="$wrk_rps" -v local_rps="$local_rps" '{
+      n = $1 > 0 ? $1 : 1
+      admit = $2; get = $3; settle = $4; set = $5
+      # admit and cache_get of one request go out together and are awaited together.
+      trips = admit > get ? admit : get
+      printf "| %s | %d | %.2f (admit %.2f, cache_get %.2f, settle %.2f, cache_set %.2f) | %.2f | %.2f | %d of %d sent, %.1f µs/call | %.0f | %d / %d | %.2f |",
+             label, $1, (admit + get + settle + set) / n, admit / n, get / n, settle / n, set / n,
+             trips / n, (settle + set) / n, $8, admit + settle, ($8 > 0 ? $9 / $8 : 0),
+             ticks / hz * 1e6 / n, $6, $7, (local_rps > 0 ? rps / local_rps : 0)
+    }')")
+  # The numbers ride on every gateway answer being decided in Redis: say so when not.
+  local requests admit fallbacks errors
+  read -r requests admit _ _ _ fallbacks errors <<<"$counts"
+  [ "$fallbacks" = 0 ] || problems+=("$label: $fallbacks admissions fell back to local limits (sluice_redis_fallback_total)")
+  [ "$errors" = 0 ] || problems+=("$label: $errors Redis commands failed (sluice_redis_command_errors_total)")
+  [ "$admit" -gt 0 ] || problems+=("$label: no admission went to Redis (sluice_redis_commands_total{op=\"admit\"} = 0)")
+  redis_cpu_us_per_request=$(awk -v hz="$clock_ticks" -v ticks="$ticks" -v n="$requests" \
+    'BEGIN { printf "%.1f", (n > 0 ? ticks / hz * 1e6 / n : 0) }')
+}
+
+# bench_gateway NAME CACHE_ENABLED REDIS_ENABLED LABEL [LOCAL_NAME]: LOCAL_NAME is the local
+# run a Redis-backed one is compared with.
 bench_gateway() {
-  local name=$1 cache=$2 label=$3 ok=0
-  start_gateway "$name" "$cache"
+  local name=$1 cache=$2 redis=$3 label=$4 local_name=${5:-} ok=0 redis_before=0 redis_after=0
+  # Each Redis-backed run starts from an empty Redis (limits, leases, shared cache).
+  [ "$redis" = false ] || rcli FLUSHALL >/dev/null
+  start_gateway "$name" "$cache" "$redis"
   metrics "$gateway_port" >"$tmp/metrics-$name-before.txt"
   # Warm up here rather than in run_wrk so that "before" is scraped after the warm-up.
   if [ "$WARMUP" != 0 ]; then
@@ -328,7 +426,11 @@ bench_gateway() {
       "http://127.0.0.1:$gateway_port/v1/chat/completions" >/dev/null
     metrics "$gateway_port" >"$tmp/metrics-$name-before.txt"
   fi
+  rcli INFO commandstats >"$tmp/redis-$name-before.txt"
+  redis_before=$(cpu_ticks "$redis_pid")
   WARMUP=0 run_wrk "$label" "http://127.0.0.1:$gateway_port/v1/chat/completions" "$gateway_pid" || ok=1
+  redis_after=$(cpu_ticks "$redis_pid")
+  rps_of[$name]=$wrk_rps
   if ! kill -0 "$gateway_pid" 2>/dev/null; then
     problems+=("$label: sluice-gateway exited during the run")
     echo "run_load.sh: sluice-gateway ($name) exited during the run; last lines of its log:" >&2
@@ -336,7 +438,14 @@ bench_gateway() {
     return
   fi
   metrics "$gateway_port" >"$tmp/metrics-$name-after.txt"
+  rcli INFO commandstats >"$tmp/redis-$name-after.txt"
   overhead_rows+=("$(overhead_row "$label" "$tmp/metrics-$name-before.txt" "$tmp/metrics-$name-after.txt")")
+  if [ "$redis" = false ]; then
+    redis_row "$label" "$name" 0 -
+  else
+    redis_row "$label" "$name" $((redis_after - redis_before)) "${rps_of[$local_name]:-0}"
+    [ "$name" != redis-nocache ] || { redis_cpu_nocache=$redis_cpu_us_per_request; redis_rps_nocache=$wrk_rps; }
+  fi
   if [ "$ok" != 0 ]; then
     echo "run_load.sh: $label had errors; last lines of the gateway log ($gateway_log):" >&2
     tail -n 30 "$gateway_log" >&2
@@ -344,16 +453,53 @@ bench_gateway() {
   stop_pid "$gateway_pid"
 }
 
+# micro_run LABEL PIPELINE ARGS...: one redis-benchmark case (50 clients, the default)
+# against the benchmark's Redis; appends a row with Redis' CPU per operation.
+micro_run() {
+  local label=$1 pipeline=$2 before after result
+  shift 2
+  echo "run_load.sh: redis-benchmark -n $REDIS_BENCH_REQUESTS -P $pipeline $*" >&2
+  before=$(cpu_ticks "$redis_pid")
+  result=$(redis-benchmark -h 127.0.0.1 -p "$redis_port" -n "$REDIS_BENCH_REQUESTS" -q -P "$pipeline" "$@" 2>&1 \
+    | tr '\r' '\n' | sed -n 's/.*: \([0-9.]*\) requests per second, p50=\([0-9.]*\) msec.*/\1 \2/p' | tail -n 1)
+  after=$(cpu_ticks "$redis_pid")
+  if [ -z "$result" ]; then
+    micro_rows+=("| $label | $pipeline | no result from redis-benchmark | | |")
+    return
+  fi
+  micro_rows+=("$(echo "$result" | awk -v label="$label" -v pipeline="$pipeline" -v hz="$clock_ticks" \
+      -v ticks=$((after - before)) -v n="$REDIS_BENCH_REQUESTS" '{
+      printf "| %s | %d | %.0f | %.3f | %.2f |", label, pipeline, $1, $2, ticks / hz * 1e6 / n }')")
+}
+
 run_wrk "simulator direct" "$sim_url" - || true
 run_wrk "nginx → simulator" "$nginx_url" "$nginx_pid" || true
 stop_pid "$nginx_pid"
-bench_gateway nocache false "sluice → simulator (cache off)"
-bench_gateway cache true "sluice, cache hits"
+bench_gateway nocache false false "sluice → simulator (cache off)"
+bench_gateway cache true false "sluice, cache hits"
+bench_gateway redis-nocache false true "sluice + Redis limits → simulator (cache off)" nocache
+bench_gateway redis-cache true true "sluice + Redis limits, shared cache hits" cache
+
+micro_note=
+if [ "$REDIS_BENCH_REQUESTS" = 0 ]; then
+  micro_note="redis-benchmark skipped (REDIS_BENCH_REQUESTS=0)."
+elif ! command -v redis-benchmark >/dev/null 2>&1; then
+  micro_note="redis-benchmark not found (apt-get install redis-tools): Redis micro numbers skipped."
+else
+  rcli FLUSHALL >/dev/null
+  tiny_sha=$(rcli SCRIPT LOAD "return redis.call('INCRBY', KEYS[1], ARGV[1])")
+  micro_run "SET (3-byte value)" 1 -t set
+  micro_run "GET" 1 -t get
+  micro_run "EVALSHA of INCRBY script" 1 EVALSHA "$tiny_sha" 1 sluice:bench:micro 1
+  micro_run "EVALSHA of INCRBY script" 16 EVALSHA "$tiny_sha" 1 sluice:bench:micro 1
+fi
 
 cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || true)
+redis_version=$(redis-server --version | sed -n 's/.* v=\([^ ]*\).*/\1/p')
 echo
 echo "Load benchmark, $(date -u +%Y-%m-%d) — $(nproc) CPUs (${cpu:-unknown CPU}), wrk -t$WRK_THREADS -c$CONNECTIONS -d$DURATION," \
-  "simulator $SIM_THREADS thread(s), nginx $PROXY_WORKERS worker(s), gateway $PROXY_WORKERS thread(s), log level $LOG_LEVEL"
+  "simulator $SIM_THREADS thread(s), nginx $PROXY_WORKERS worker(s), gateway $PROXY_WORKERS thread(s), log level $LOG_LEVEL," \
+  "Redis ${redis_version:-?}, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 echo "| target | requests/s | p50 ms | p99 ms | non-2xx | socket errors | proxy CPU µs/req | simulator CPU µs/req |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|"
@@ -368,6 +514,35 @@ echo
 echo "| gateway run | requests | overhead p50 ms | overhead p99 ms | overhead mean ms | upstream mean ms | cache hit rate | answers by code |"
 echo "|---|---:|---:|---:|---:|---:|---:|---|"
 printf '%s\n' "${overhead_rows[@]}"
+echo
+echo "Redis traffic per request (sluice_redis_commands_total and sluice_requests_total over the"
+echo "measured run; awaited trips: the admission EVALSHA and the cache GET pipelined behind it are"
+echo "one round trip the request waits for; settle EVALSHA and cache SET are fire-and-forget; EVALSHA"
+echo "in Redis: INFO commandstats calls and Redis' own time per call; Redis CPU: user + system time"
+echo "of redis-server from /proc per gateway request; ratio: requests/s ÷ the same run with local"
+echo "limits and cache):"
+echo
+echo "| gateway run | requests | Redis commands/req | awaited trips/req | fire-and-forget cmds/req | EVALSHA in Redis | Redis CPU µs/req | fallbacks / errors | req/s ÷ local |"
+echo "|---|---:|---|---:|---:|---|---:|---:|---:|"
+printf '%s\n' "${redis_rows[@]}"
+if [ -n "$redis_cpu_nocache" ] && [ -n "$redis_rps_nocache" ]; then
+  awk -v us="$redis_cpu_nocache" -v rps="$redis_rps_nocache" 'BEGIN {
+    if (us <= 0 || rps <= 0) exit
+    printf "\nOne Redis core at %.1f µs per proxied request sustains ≈ %.0f requests/s, ≈ %.1f× this instance'"'"'s\n", us, 1e6 / us, 1e6 / us / rps
+    printf "%d requests/s with Redis limits (cache off): instances one Redis serves at this per-instance rate.\n", rps
+  }'
+fi
+echo
+if [ -n "$micro_note" ]; then
+  echo "$micro_note"
+else
+  echo "Redis alone (redis-benchmark -n $REDIS_BENCH_REQUESTS -q, 50 clients, on the same cores;"
+  echo "Redis CPU: redis-server's user + system time from /proc per operation):"
+  echo
+  echo "| command | pipeline | requests/s | p50 ms | Redis CPU µs/op |"
+  echo "|---|---:|---:|---:|---:|"
+  printf '%s\n' "${micro_rows[@]}"
+fi
 if [ "${#problems[@]}" -gt 0 ]; then
   echo
   echo "Problems:"
