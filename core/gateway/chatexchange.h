@@ -14,7 +14,6 @@
 #include "http/upstreamclient.h"
 #include "policy/responsecache.h"
 #include "store/redisadmission.h"
-#include "store/redisreply.h"
 
 #include <QElapsedTimer>
 #include <QObject>
@@ -41,9 +40,9 @@ class RedisLane;
 // in the client's provider shape with the right status.
 //
 // With Redis (PipelineContext::redisLanes), the rate limits are decided for the whole
-// deployment by one admission script and the response cache is shared: the script and
-// the cache read go out back to back on the thread's RedisLane (one round trip), the
-// settlement and the cache write at the end (fire-and-forget). When the lane cannot be
+// deployment by one admission script that also reads the shared response cache (one
+// call, one round trip on the thread's RedisLane); the settlement and the cache write
+// go at the end, fire-and-forget (a cache hit has nothing to settle). When the lane cannot be
 // used (not connected, an error, a timeout) redis.fallback decides: local limits and
 // the local cache, no limits, or 503. The Redis half lives in chatexchangeredis.cpp.
 //
@@ -156,7 +155,6 @@ private:
     std::vector<PlannedCheck> m_plan;
     std::vector<store::AdmissionCheck> m_checks;
     std::optional<Result<store::AdmissionVerdict, store::StoreError>> m_sharedVerdict;
-    std::optional<Result<store::RedisReply, store::StoreError>> m_sharedCacheReply;
 
     CacheLabel m_cacheLabel = CacheLabel::Bypass;
     bool m_storeInCache = false;

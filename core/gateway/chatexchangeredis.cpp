@@ -49,28 +49,18 @@ void ChatExchange::admitShared()
     m_cacheInRedis = m_config->redis.sharedCache;
     m_cachePlan = planCache();
     const bool readCache = m_cacheInRedis && m_cachePlan == CachePlan::Lookup;
-    // Both answers are awaited; an empty plan answers at once, inside admit().
-    m_sharedPending = readCache ? 2 : 1;
-    const auto replied = [this] {
-        if (--m_sharedPending == 0)
-            onSharedReplies();
-    };
-    if (!m_checks.empty())
+    // The cache entry is read by the admission script itself: one call, one round trip.
+    const QByteArray cacheKey = readCache ? sharedCacheKey(lane->keyNamespace(), m_cacheKey) : QByteArray();
+    if (!m_checks.empty() || readCache)
         lanes->countCommand(RedisOp::Admit);
+    // Awaited before going on; with nothing to ask, admit() answers at once, inside it.
+    m_sharedPending = 1;
     lane->admission().admit(lane->session(), m_checks, leaseIdFor(m_context, m_requestId), leaseLifetime(*m_config),
-                            this, [this, replied](Result<store::AdmissionVerdict, store::StoreError> verdict) {
+                            cacheKey, this, [this](Result<store::AdmissionVerdict, store::StoreError> verdict) {
                                 m_sharedVerdict = std::move(verdict);
-                                replied();
+                                --m_sharedPending;
+                                onSharedReplies();
                             });
-    if (readCache) {
-        // Pipelined behind the script: both answers come back in one round trip.
-        lanes->countCommand(RedisOp::CacheGet);
-        lane->session().command({QByteArrayLiteral("GET"), sharedCacheKey(lane->keyNamespace(), m_cacheKey)}, this,
-                                [this, replied](Result<store::RedisReply, store::StoreError> reply) {
-                                    m_sharedCacheReply = std::move(reply);
-                                    replied();
-                                });
-    }
 }
 
 void ChatExchange::onSharedReplies()
@@ -111,13 +101,10 @@ void ChatExchange::onSharedReplies()
         return;
     }
     m_cacheLabel = CacheLabel::Miss;
-    if (m_sharedCacheReply && !*m_sharedCacheReply) {
-        // Served as a miss: the answer will be fetched (and stored) again.
-        m_context.redisLanes->countError(RedisOp::CacheGet);
-    } else if (m_sharedCacheReply && (*m_sharedCacheReply)->isString()) {
+    if (verdict->cachedValue) {
         m_cacheLabel = CacheLabel::Hit;
         m_context.metrics->cacheResult(CacheResult::Hit);
-        answerFromCache(std::make_shared<const std::string>((*m_sharedCacheReply)->bytes().toStdString()));
+        answerFromCache(std::make_shared<const std::string>(verdict->cachedValue->toStdString()));
         return;
     }
     m_context.metrics->cacheResult(CacheResult::Miss);

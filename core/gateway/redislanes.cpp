@@ -81,8 +81,8 @@ Result<std::unique_ptr<RedisLanes>, QString> RedisLanes::create(const config::Re
                                            "be used (not connected, an error or a command timeout).",
                                            {"policy"});
     auto commands = registry.counterFamily("sluice_redis_commands_total",
-                                           "Commands the request pipeline sent to Redis (admit and settle scripts, "
-                                           "shared cache reads and writes).",
+                                           "Commands the request pipeline sent to Redis: admit (the admission script, "
+                                           "which also reads the shared cache), settle, cache_set.",
                                            {"op"});
     auto errors = registry.counterFamily("sluice_redis_command_errors_total",
                                          "Pipeline commands to Redis that failed (error answer, timeout, lost "
@@ -97,8 +97,8 @@ Result<std::unique_ptr<RedisLanes>, QString> RedisLanes::create(const config::Re
     const char *policies[] = {"local", "fail_open", "fail_closed"};
     for (int i = 0; i < 3; ++i)
         counters.fallback[i] = &(*fallback)->labels({policies[i]});
-    const char *ops[] = {"admit", "settle", "cache_get", "cache_set"};
-    for (int i = 0; i < 4; ++i) {
+    const char *ops[] = {"admit", "settle", "cache_set"};
+    for (int i = 0; i < 3; ++i) {
         counters.commands[i] = &(*commands)->labels({ops[i]});
         counters.errors[i] = &(*errors)->labels({ops[i]});
     }

@@ -25,7 +25,7 @@ namespace sluice::gateway {
 Result<store::RedisSessionOptions, QString> redisSessionOptions(const config::RedisConfig &redis);
 
 // What the request pipeline sends to Redis, for the metrics.
-enum class RedisOp { Admit, Settle, CacheGet, CacheSet };
+enum class RedisOp { Admit, Settle, CacheSet };
 
 // One HTTP worker thread's own connection to the shared state: a RedisSession (so the
 // commands of every request on that thread are pipelined on one socket without locks)
@@ -69,8 +69,8 @@ private:
 //                                         not connected, so redis.fallback decides
 //   sluice_redis_fallback_total{policy}   admissions decided by redis.fallback
 //                                         (local | fail_open | fail_closed)
-//   sluice_redis_commands_total{op}       pipeline commands sent (admit | settle |
-//                                         cache_get | cache_set)
+//   sluice_redis_commands_total{op}       pipeline commands sent (admit — which also reads
+//                                         the shared cache — | settle | cache_set)
 //   sluice_redis_command_errors_total{op} of those, answered with an error or timed out
 //
 // Thread-safe. Lanes use the session options given at creation: a change of the redis
@@ -96,8 +96,8 @@ public:
 private:
     struct Counters {
         metrics::Counter *fallback[3] = {};
-        metrics::Counter *commands[4] = {};
-        metrics::Counter *errors[4] = {};
+        metrics::Counter *commands[3] = {};
+        metrics::Counter *errors[3] = {};
     };
     RedisLanes(store::RedisSessionOptions options, QByteArray keyNamespace, Counters counters,
                std::function<bool()> linkConnected);

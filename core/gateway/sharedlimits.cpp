@@ -73,6 +73,8 @@ Result<AdmissionHolds, LimitRefusal> holdsFromVerdict(const std::vector<PlannedC
             break;
         case LimitDimension::Tokens: {
             keepTightest(holds.tokensDecision, decision);
+            if (verdict.cachedValue)
+                break; // answered from the shared cache: nothing was reserved
             store::AdmissionSettlement settlement;
             settlement.kind = store::AdmissionSettlement::Kind::Tokens;
             settlement.key = checks[i].key;
@@ -82,6 +84,8 @@ Result<AdmissionHolds, LimitRefusal> holdsFromVerdict(const std::vector<PlannedC
             break;
         }
         case LimitDimension::Parallel: {
+            if (verdict.cachedValue)
+                break; // no lease was taken for a cache hit
             store::AdmissionSettlement settlement;
             settlement.kind = store::AdmissionSettlement::Kind::Lease;
             settlement.key = checks[i].key;

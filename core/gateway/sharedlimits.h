@@ -25,7 +25,9 @@ std::vector<store::AdmissionCheck> admissionChecks(const std::vector<PlannedChec
 
 // The verdict on admissionChecks(plan, ...) as RateLimitRules::admit() would answer:
 // the refusal of the first check that said no, or holds whose `redis` settlements give
-// back the token reservations and the lease `leaseId` (and no local holds).
+// back the token reservations and the lease `leaseId` (and no local holds). A verdict
+// with a cached value (the shared-cache entry existed) reserved no tokens and took no
+// lease, so its holds have nothing to settle.
 Result<AdmissionHolds, LimitRefusal> holdsFromVerdict(const std::vector<PlannedCheck> &plan,
                                                       const std::vector<store::AdmissionCheck> &checks,
                                                       const store::AdmissionVerdict &verdict, QByteArray leaseId);

@@ -8,28 +8,38 @@ namespace sluice::store {
 
 namespace {
 
-// ARGV: 5 values per check, in KEYS order: kind ('r' rate/tokens, 'p' lease), then
-//   r: limit, period_ms, burst, cost        p: max_parallel, ttl_ms, lease_id, (unused)
-// Returns {allowed 1|0, refused index (1-based, 0 when allowed), then per check
-//   allowed, remaining, reset_after_ms, retry_after_ms (-1: never fits)}.
+// ARGV[1]: the number of checks n; then 5 values per check, in KEYS order: kind ('r'
+//   rate, 't' tokens, 'p' lease), then
+//   r/t: limit, period_ms, burst, cost        p: max_parallel, ttl_ms, lease_id, (unused)
+// KEYS[n + 1], when present: a shared-cache entry. When it exists the request will be
+//   answered from it: token checks are decided at cost 0 and leases are not taken.
+// Returns {allowed 1|0, refused index (1-based, 0 when allowed), the cache entry or
+//   false (nil), then per check allowed, remaining, reset_after_ms, retry_after_ms
+//   (-1: never fits)}.
 // The GCRA arithmetic and its sanitisation are gcraRateLimitScript()'s, so a rule means
 // the same bucket under both; the lease arithmetic is leaseAcquireScript()'s.
 constexpr char kAdmitScript[] = R"lua(
 local MAX_US = 2305843009213693
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
+local checks = tonumber(ARGV[1]) or 0
 
 local function ceil_ms(us)
   return math.ceil(us / 1000)
 end
 
-local out = {1, 0}
+local cached = false
+if #KEYS > checks then cached = redis.call('GET', KEYS[checks + 1]) end
+
+local out = {1, 0, cached}
 local writes = {}
-for i = 1, #KEYS do
-  local base = (i - 1) * 5
+for i = 1, checks do
+  local base = 1 + (i - 1) * 5
   local kind = ARGV[base + 1]
   local allowed, remaining, reset_ms, retry_ms = 0, 0, 0, 0
-  if kind == 'p' then
+  if kind == 'p' and cached then
+    allowed = 1
+  elseif kind == 'p' then
     local max_parallel = math.floor(tonumber(ARGV[base + 2]) or 0)
     local ttl_us = math.max(math.floor(tonumber(ARGV[base + 3]) or 1), 1) * 1000
     redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', string.format('%.0f', now))
@@ -50,6 +60,7 @@ for i = 1, #KEYS do
     local burst = math.floor(tonumber(ARGV[base + 4]) or 0)
     if burst <= 0 then burst = limit end
     local cost = math.max(math.floor(tonumber(ARGV[base + 5]) or 0), 0)
+    if kind == 't' and cached then cost = 0 end
     local interval = math.floor(period_us / limit)
     if interval * limit < period_us then interval = interval + 1 end
     interval = math.min(math.max(interval, 1), MAX_US)
@@ -149,7 +160,10 @@ end
 return #KEYS
 )lua";
 
-constexpr int kValuesPerDecision = 4;
+constexpr std::size_t kValuesPerDecision = 4;
+// allowed, refused index, cached value
+constexpr std::size_t kHeaderValues = 3;
+constexpr std::size_t kCachedValueIndex = 2;
 
 std::int64_t wholeMillisecondsUp(policy::Nanoseconds duration)
 {
@@ -166,9 +180,10 @@ void appendRule(QList<QByteArray> &args, const policy::RateRule &rule)
 
 StoreError malformed(const RedisReply &reply, std::size_t checks)
 {
-    return {StoreErrorKind::Protocol, QStringLiteral("admission script answered a %1, expected %2 integers")
-                                          .arg(QLatin1String(RedisReply::typeName(reply.type())))
-                                          .arg(2 + kValuesPerDecision * checks)};
+    return {StoreErrorKind::Protocol,
+            QStringLiteral("admission script answered a %1, expected an array of %2 values")
+                .arg(QLatin1String(RedisReply::typeName(reply.type())))
+                .arg(kHeaderValues + kValuesPerDecision * checks)};
 }
 
 } // namespace
@@ -186,28 +201,32 @@ QByteArray RedisAdmission::settleScript()
 }
 
 void RedisAdmission::admit(RedisSession &session, const std::vector<AdmissionCheck> &checks, const QByteArray &leaseId,
-                           std::chrono::milliseconds leaseTtl, QObject *context, Callback callback) const
+                           std::chrono::milliseconds leaseTtl, const QByteArray &cacheKey, QObject *context,
+                           Callback callback) const
 {
-    if (checks.empty()) {
+    if (checks.empty() && cacheKey.isEmpty()) {
         if (callback)
-            callback(AdmissionVerdict{true, -1, {}});
+            callback(AdmissionVerdict{true, -1, {}, std::nullopt});
         return;
     }
     QList<QByteArray> keys;
     QList<QByteArray> args;
-    keys.reserve(qsizetype(checks.size()));
-    args.reserve(qsizetype(checks.size()) * 5);
+    keys.reserve(qsizetype(checks.size()) + 1);
+    args.reserve(1 + qsizetype(checks.size()) * 5);
+    args << QByteArray::number(qsizetype(checks.size()));
     for (const AdmissionCheck &check : checks) {
         keys << check.key;
         if (check.kind == AdmissionCheck::Kind::Lease) {
             args << QByteArrayLiteral("p") << QByteArray::number(check.maxParallel)
                  << QByteArray::number(std::max<std::int64_t>(leaseTtl.count(), 1)) << leaseId << QByteArray();
         } else {
-            args << QByteArrayLiteral("r");
+            args << (check.kind == AdmissionCheck::Kind::Tokens ? QByteArrayLiteral("t") : QByteArrayLiteral("r"));
             appendRule(args, check.rule);
             args << QByteArray::number(std::max<std::int64_t>(check.cost, 0));
         }
     }
+    if (!cacheKey.isEmpty())
+        keys << cacheKey;
     m_admit.run(session, keys, args, context,
                 [checks, callback = std::move(callback)](Result<RedisReply, StoreError> result) {
                     if (!callback)
@@ -253,11 +272,13 @@ void RedisAdmission::load(RedisSession &session) const
 Result<AdmissionVerdict, StoreError> RedisAdmission::verdictFromReply(const RedisReply &reply,
                                                                       const std::vector<AdmissionCheck> &checks)
 {
-    const std::size_t expected = 2 + kValuesPerDecision * checks.size();
+    const std::size_t expected = kHeaderValues + kValuesPerDecision * checks.size();
     if (!reply.isArray() || reply.elements().size() != expected)
         return unexpected(malformed(reply, checks.size()));
-    for (const RedisReply &element : reply.elements()) {
-        if (!element.isInteger())
+    for (std::size_t i = 0; i < expected; ++i) {
+        const RedisReply &element = reply.elements()[i];
+        const bool fits = i == kCachedValueIndex ? element.isNil() || element.isString() : element.isInteger();
+        if (!fits)
             return unexpected(malformed(reply, checks.size()));
     }
     const auto value = [&reply](std::size_t index) { return reply.elements()[index].toInteger(); };
@@ -266,10 +287,12 @@ Result<AdmissionVerdict, StoreError> RedisAdmission::verdictFromReply(const Redi
     verdict.refusedIndex = verdict.allowed ? -1 : int(value(1)) - 1;
     if (!verdict.allowed && (verdict.refusedIndex < 0 || std::size_t(verdict.refusedIndex) >= checks.size()))
         return unexpected(malformed(reply, checks.size()));
+    if (reply.elements()[kCachedValueIndex].isString())
+        verdict.cachedValue = reply.elements()[kCachedValueIndex].bytes();
     verdict.decisions.reserve(checks.size());
     using std::chrono::milliseconds;
     for (std::size_t i = 0; i < checks.size(); ++i) {
-        const std::size_t base = 2 + kValuesPerDecision * i;
+        const std::size_t base = kHeaderValues + kValuesPerDecision * i;
         policy::RateLimitDecision decision;
         // Charged only when the whole admission was.
         decision.allowed = verdict.allowed && value(base) == 1;

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <vector>
 
 namespace sluice::store {
@@ -49,6 +50,8 @@ struct AdmissionVerdict {
     // describe the state as it would be after charging, also when another check refused
     // (then nothing was charged).
     std::vector<policy::RateLimitDecision> decisions;
+    // The shared-cache entry named in admit(), when it exists (whether or not allowed).
+    std::optional<QByteArray> cachedValue;
 };
 
 // What a finished request gives back (see RedisAdmission::settle()).
@@ -79,14 +82,21 @@ public:
 
     RedisAdmission();
 
-    // Decides `checks` (an empty list is allowed without a call). `leaseId` names this
-    // request's lease in every Lease check (unique per request); `leaseTtl` is its life
-    // (rounded up to whole ms, >= 1): a lease not settled by then frees its slot, so
-    // leases of an instance that died come back. Errors: the session's, Server for a
-    // script error, Protocol for an answer not shaped as expected. Callback rules as
-    // RedisSession::command(); for an empty list it is called before admit() returns.
+    // Decides `checks`. `leaseId` names this request's lease in every Lease check (unique
+    // per request); `leaseTtl` is its life (rounded up to whole ms, >= 1): a lease not
+    // settled by then frees its slot, so leases of an instance that died come back.
+    //
+    // `cacheKey` (empty: none) names a shared-cache entry read in the same call: when it
+    // exists the request will be answered from it, so its Tokens checks are decided at
+    // cost 0 (nothing to settle) and its Lease checks are not taken (allowed) — a hit
+    // costs one call in all. Rate checks are charged either way.
+    //
+    // Errors: the session's, Server for a script error, Protocol for an answer not shaped
+    // as expected. Callback rules as RedisSession::command(); with no checks and no cache
+    // key it is called (allowed) before admit() returns, without a call.
     void admit(RedisSession &session, const std::vector<AdmissionCheck> &checks, const QByteArray &leaseId,
-               std::chrono::milliseconds leaseTtl, QObject *context, Callback callback) const;
+               std::chrono::milliseconds leaseTtl, const QByteArray &cacheKey, QObject *context,
+               Callback callback) const;
 
     // Settles tokens (reconcile with the true count, or refund) and frees the lease
     // `leaseId` in every Lease settlement, in one script call. Fire-and-forget: a lost

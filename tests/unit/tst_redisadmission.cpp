@@ -79,12 +79,13 @@ private slots:
     void tokenSettlementRefundsAndCharges();
     void leasesAreCountedFreedAndExpire();
     void neverFitsIsReported();
+    void cacheHitReservesNothing();
     void emptyPlanIsAllowedWithoutACall();
     void scriptsReloadAfterFlush();
 
 private:
     std::optional<AdmissionVerdict> admit(const std::vector<AdmissionCheck> &checks, const QByteArray &leaseId = "l1",
-                                          std::chrono::milliseconds leaseTtl = 60s);
+                                          std::chrono::milliseconds leaseTtl = 60s, const QByteArray &cacheKey = {});
     void settle(const std::vector<AdmissionSettlement> &items, const QByteArray &leaseId = "l1");
 
     std::unique_ptr<RedisFixture> m_redis;
@@ -114,10 +115,11 @@ void TestRedisAdmission::cleanupTestCase()
 }
 
 std::optional<AdmissionVerdict> TestRedisAdmission::admit(const std::vector<AdmissionCheck> &checks,
-                                                          const QByteArray &leaseId, std::chrono::milliseconds leaseTtl)
+                                                          const QByteArray &leaseId, std::chrono::milliseconds leaseTtl,
+                                                          const QByteArray &cacheKey)
 {
     std::optional<Result<AdmissionVerdict, StoreError>> outcome;
-    m_admission.admit(*m_session, checks, leaseId, leaseTtl, nullptr,
+    m_admission.admit(*m_session, checks, leaseId, leaseTtl, cacheKey, nullptr,
                       [&](Result<AdmissionVerdict, StoreError> result) { outcome = std::move(result); });
     if (!QTest::qWaitFor([&] { return outcome.has_value(); }, kWaitMs) || !*outcome) {
         qWarning() << "admit failed:" << (outcome && !*outcome ? (*outcome).error().message : QStringLiteral("no answer"));
@@ -258,11 +260,45 @@ void TestRedisAdmission::neverFitsIsReported()
     QCOMPARE(alone->decisions[0].remaining, 9);
 }
 
+void TestRedisAdmission::cacheHitReservesNothing()
+{
+    const QByteArray requests = uniqueKey("hit-r");
+    const QByteArray tokenKey = uniqueKey("hit-t");
+    const QByteArray leaseKey = uniqueKey("hit-p");
+    const QByteArray cacheKey = uniqueKey("cache-entry");
+    const std::vector<AdmissionCheck> checks{rate(requests, 10), tokens(tokenKey, 100, 80), lease(leaseKey, 1)};
+
+    // No entry: a miss, charged in full (the lease is taken).
+    auto miss = admit(checks, "miss-1", 60s, cacheKey);
+    QVERIFY(miss && miss->allowed);
+    QVERIFY(!miss->cachedValue);
+    QCOMPARE(miss->decisions[1].remaining, 20);
+
+    bool stored = false;
+    m_session->command({"SET", cacheKey, "{\"answer\":42}"}, nullptr,
+                       [&](Result<RedisReply, StoreError> reply) { stored = reply.ok(); });
+    QTRY_VERIFY_WITH_TIMEOUT(stored, kWaitMs);
+
+    // An entry: answered from it. The request is counted, but no tokens are reserved and
+    // no lease is taken, although the lease set is full and 80 tokens would not fit.
+    for (int i = 0; i < 3; ++i) {
+        auto hit = admit(checks, "hit-" + QByteArray::number(i), 60s, cacheKey);
+        QVERIFY(hit);
+        QVERIFY(hit->allowed);
+        QCOMPARE(hit->cachedValue.value_or(QByteArray()), QByteArray("{\"answer\":42}"));
+        QCOMPARE(hit->decisions[0].remaining, 8 - i);
+        QCOMPARE(hit->decisions[1].remaining, 20);
+    }
+    // A cache entry alone, without checks, is read too.
+    auto entryOnly = admit({}, "e", 60s, cacheKey);
+    QVERIFY(entryOnly && entryOnly->allowed && entryOnly->cachedValue);
+}
+
 void TestRedisAdmission::emptyPlanIsAllowedWithoutACall()
 {
     const auto sent = m_session->stats().commandsSent;
     bool called = false;
-    m_admission.admit(*m_session, {}, "x", 1s, nullptr, [&](Result<AdmissionVerdict, StoreError> verdict) {
+    m_admission.admit(*m_session, {}, "x", 1s, {}, nullptr, [&](Result<AdmissionVerdict, StoreError> verdict) {
         called = verdict && verdict->allowed;
     });
     QVERIFY(called);

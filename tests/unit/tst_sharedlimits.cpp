@@ -108,6 +108,14 @@ private slots:
         QCOMPARE(holds->redis[1].kind, AdmissionSettlement::Kind::Lease);
         QCOMPARE(holds->redis[1].key, checks[2].key);
 
+        // Answered from the shared cache: nothing was reserved or leased, nothing to settle.
+        AdmissionVerdict hit = verdict;
+        hit.cachedValue = QByteArray("{}");
+        const auto hitHolds = gateway::holdsFromVerdict(planned, checks, hit, "gw-1/req_2");
+        QVERIFY(hitHolds);
+        QVERIFY(hitHolds->redis.empty());
+        QCOMPARE(hitHolds->decided.size(), std::size_t(4));
+
         const auto used = gateway::settlementsFor(*holds, 420);
         QCOMPARE(used[0].actual, 420);
         const auto refunded = gateway::settlementsFor(*holds, std::nullopt);
