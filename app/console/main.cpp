@@ -2,8 +2,8 @@
 
 #include <QApplication>
 
+#include "consoleapp.h"
 #include "consoleoptions.h"
-#include "mainwindow.h"
 
 int main(int argc, char *argv[])
 {
@@ -24,8 +24,7 @@ int main(int argc, char *argv[])
         return options.exitCode();
     }
 
-    sluice::ui::MainWindow window(options);
-    window.restoreSettings();
-    window.show();
+    // Restores and shows the window, then opens the last profile, --profile or the sandbox.
+    sluice::ui::ConsoleApp console(options);
     return app.exec();
 }

@@ -1,0 +1,46 @@
+#pragma once
+
+#include "consoleoptions.h"
+#include "deploymentcontroller.h"
+
+#include <QObject>
+
+#include <memory>
+
+namespace sluice::ui {
+
+class MainWindow;
+
+// The console put together: a MainWindow and a DeploymentController (its profiles in the
+// window's settings directory), wired so that every activated deployment reaches the
+// status bar (setDeployment, setSandboxActive), the Connections and Sandbox panels and
+// the remembered last profile; controller errors show in a non-blocking message box and
+// the status bar. The constructor restores the window's settings, shows it (unless told
+// not to) and calls DeploymentController::startUp(options): the first start shows the
+// live sandbox.
+//
+// In "ask each time" mode (no keychain) secrets are asked for by a SecretPromptDialog.
+// Owns both; the window is destroyed before the controller. Thread affinity: GUI thread.
+class ConsoleApp : public QObject {
+    Q_OBJECT
+public:
+    explicit ConsoleApp(const ConsoleOptions &options, QObject *parent = nullptr);
+    // Tests: controller options of their own (settingsDirectory is filled in from the
+    // window's when empty), and a window that stays hidden.
+    ConsoleApp(const ConsoleOptions &options, DeploymentControllerOptions controllerOptions, bool showWindow,
+               QObject *parent = nullptr);
+    ~ConsoleApp() override;
+
+    MainWindow *mainWindow() const { return m_window.get(); }
+    DeploymentController *controller() const { return m_controller.get(); }
+
+private:
+    void onDeploymentActivated(const ActiveDeployment &deployment);
+    void showError(const QString &message);
+
+    // Declared first, destroyed last: the panels refer to its profile store.
+    std::unique_ptr<DeploymentController> m_controller;
+    std::unique_ptr<MainWindow> m_window;
+};
+
+} // namespace sluice::ui
