@@ -15,7 +15,7 @@ namespace sluice::ui {
 // The deployment the console is watching right now — a connection profile with its
 // secrets loaded, or the embedded sandbox — as every panel needs it: where its sources
 // are and how to authenticate. Produced by DeploymentController, handed to the panels by
-// MainWindow::activateDeployment(). A plain value; secrets are held only in memory.
+// ConsoleApp. A plain value; secrets are held only in memory.
 struct ActiveDeployment {
     QString name;                     // the profile's name, or "Sandbox"
     QString environmentLabel;         // "production", "staging", ... ("sandbox" for the sandbox)
