@@ -3,12 +3,32 @@
 #include "connections/secretpromptdialog.h"
 #include "mainwindow.h"
 #include "panels/connectionspanel.h"
+#include "panels/dashboardpanel.h"
+#include "panels/redispanel.h"
 #include "panels/sandboxpanel.h"
+#include "panels/storetiles.h"
 #include "statusbar/consolestatusbar.h"
+#include "theme.h"
 
 #include <QMessageBox>
 
 namespace sluice::ui {
+
+namespace {
+
+// Whatever polls follows the window: paused (Ctrl+P), hidden or minimised (no polling),
+// refresh now (F5), and reports its sources to the status bar.
+template <typename Live>
+void followLiveView(MainWindow *window, Live *target)
+{
+    QObject::connect(window, &MainWindow::liveUpdatesPausedChanged, target, &Live::setLiveUpdatesPaused);
+    QObject::connect(window, &MainWindow::liveViewVisibilityChanged, target, &Live::setLiveViewVisible);
+    QObject::connect(target, &Live::sourceStatusChanged, window->consoleStatusBar(), &ConsoleStatusBar::updateSource);
+    target->setLiveUpdatesPaused(window->liveUpdatesPaused());
+    target->setLiveViewVisible(window->liveViewVisible());
+}
+
+} // namespace
 
 ConsoleApp::ConsoleApp(const ConsoleOptions &options, QObject *parent)
     : ConsoleApp(options, DeploymentControllerOptions{}, true, parent)
@@ -28,6 +48,23 @@ ConsoleApp::ConsoleApp(const ConsoleOptions &options, DeploymentControllerOption
 
     m_window->connectionsPanel()->setController(m_controller.get());
     m_window->sandboxPanel()->setController(m_controller.get());
+    MainWindow *window = m_window.get();
+    DashboardPanel *dashboard = window->dashboardPanel();
+    m_storeTiles = new StoreTiles;
+    dashboard->setStoreTiles(m_storeTiles); // the panel owns it
+    followLiveView(window, dashboard);
+    followLiveView(window, m_storeTiles);
+    connect(window, &MainWindow::refreshRequested, dashboard, &DashboardPanel::refreshNow);
+    connect(window, &MainWindow::refreshRequested, m_storeTiles, &StoreTiles::refresh);
+    connect(dashboard, &DashboardPanel::pauseToggled, window, &MainWindow::setLiveUpdatesPaused);
+    connect(window->theme(), &Theme::darkChanged, dashboard, &DashboardPanel::setDark);
+    RedisPanel *redis = window->redisPanel();
+    connect(window, &MainWindow::liveUpdatesPausedChanged, redis, &RedisPanel::setLiveUpdatesPaused);
+    connect(window, &MainWindow::liveViewVisibilityChanged, redis, &RedisPanel::setLiveViewVisible);
+    connect(window, &MainWindow::refreshRequested, redis, &RedisPanel::refresh);
+    redis->setLiveUpdatesPaused(window->liveUpdatesPaused());
+    redis->setLiveViewVisible(window->liveViewVisible());
+
     connect(m_controller.get(), &DeploymentController::deploymentActivated, this, &ConsoleApp::onDeploymentActivated);
     connect(m_controller.get(), &DeploymentController::errorOccurred, this, &ConsoleApp::showError);
     connect(m_controller.get(), &DeploymentController::sandboxStopped, this, [this] {
@@ -53,6 +90,15 @@ void ConsoleApp::onDeploymentActivated(const ActiveDeployment &deployment)
     ConsoleStatusBar *status = m_window->consoleStatusBar();
     status->setDeployment(deployment.name, deployment.environmentLabel);
     status->setSandboxActive(deployment.sandbox);
+    // The previous deployment's sources go; the panels announce the new ones as they
+    // connect (sourceStatusChanged → updateSource).
+    status->setSources({});
+    DashboardPanel *dashboard = m_window->dashboardPanel();
+    dashboard->setDeployment(deployment);
+    if (dashboard->controller())
+        status->setSources(dashboard->controller()->sourceStatuses());
+    m_storeTiles->setDeployment(deployment);
+    m_window->redisPanel()->setDeployment(deployment);
     if (!deployment.sandbox)
         m_window->setLastProfileName(deployment.name);
 }

@@ -10,11 +10,14 @@
 namespace sluice::ui {
 
 class MainWindow;
+class StoreTiles;
 
 // The console put together: a MainWindow and a DeploymentController (its profiles in the
 // window's settings directory), wired so that every activated deployment reaches the
-// status bar (setDeployment, setSandboxActive), the Connections and Sandbox panels and
-// the remembered last profile; controller errors show in a non-blocking message box and
+// status bar (setDeployment, setSandboxActive, one indicator per source), the Dashboard
+// (with the Redis/PostgreSQL tiles), the Redis, Connections and Sandbox panels and the
+// remembered last profile; every polling view follows the window's pause, visibility
+// and refresh-now; controller errors show in a non-blocking message box and
 // the status bar. The constructor restores the window's settings, shows it (unless told
 // not to) and calls DeploymentController::startUp(options): the first start shows the
 // live sandbox.
@@ -41,6 +44,7 @@ private:
     // Declared first, destroyed last: the panels refer to its profile store.
     std::unique_ptr<DeploymentController> m_controller;
     std::unique_ptr<MainWindow> m_window;
+    StoreTiles *m_storeTiles = nullptr; // owned by the Dashboard panel
 };
 
 } // namespace sluice::ui
