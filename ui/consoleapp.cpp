@@ -1,6 +1,7 @@
 #include "consoleapp.h"
 
 #include "connections/secretpromptdialog.h"
+#include "dashboard/dashboardcontroller.h"
 #include "mainwindow.h"
 #include "panels/connectionspanel.h"
 #include "panels/dashboardpanel.h"
@@ -95,12 +96,32 @@ void ConsoleApp::onDeploymentActivated(const ActiveDeployment &deployment)
     status->setSources({});
     DashboardPanel *dashboard = m_window->dashboardPanel();
     dashboard->setDeployment(deployment);
-    if (dashboard->controller())
-        status->setSources(dashboard->controller()->sourceStatuses());
+    if (DashboardController *live = dashboard->controller()) {
+        status->setSources(live->sourceStatuses());
+        keepAlertRules(*live, deployment);
+    }
     m_storeTiles->setDeployment(deployment);
     m_window->redisPanel()->setDeployment(deployment);
     if (!deployment.sandbox)
         m_window->setLastProfileName(deployment.name);
+}
+
+void ConsoleApp::keepAlertRules(DashboardController &live, const ActiveDeployment &deployment)
+{
+    disconnect(m_alertRulesSaver);
+    if (deployment.sandbox)
+        return; // the sandbox keeps the default rules
+    models::ProfileStore &store = m_controller->profileStore();
+    const QList<models::AlertRule> saved = store.alertRules(deployment.name);
+    if (!saved.isEmpty()) {
+        live.alertRuleModel()->setRules(saved);
+        live.alertEvaluator()->setRules(saved);
+    }
+    const QString profile = deployment.name;
+    m_alertRulesSaver = connect(live.alertRuleModel(), &models::AlertRuleModel::rulesEdited, this,
+                                [this, profile, model = live.alertRuleModel()] {
+                                    m_controller->profileStore().setAlertRules(profile, model->rules());
+                                });
 }
 
 void ConsoleApp::showError(const QString &message)

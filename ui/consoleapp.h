@@ -9,6 +9,7 @@
 
 namespace sluice::ui {
 
+class DashboardController;
 class MainWindow;
 class StoreTiles;
 
@@ -40,11 +41,15 @@ public:
 private:
     void onDeploymentActivated(const ActiveDeployment &deployment);
     void showError(const QString &message);
+    // A profile's alert rules go to the dashboard when it is activated and are saved
+    // with the profile whenever the operator edits them.
+    void keepAlertRules(DashboardController &live, const ActiveDeployment &deployment);
 
     // Declared first, destroyed last: the panels refer to its profile store.
     std::unique_ptr<DeploymentController> m_controller;
     std::unique_ptr<MainWindow> m_window;
     StoreTiles *m_storeTiles = nullptr; // owned by the Dashboard panel
+    QMetaObject::Connection m_alertRulesSaver;
 };
 
 } // namespace sluice::ui
