@@ -1,5 +1,7 @@
 #include "gateway/loadoptions.h"
 
+#include "gateway/optionvalues.h"
+
 #include <QSet>
 
 #include <algorithm>
@@ -13,90 +15,23 @@ namespace {
 
 constexpr int kMaxUsers = 10'000;
 
-QString quoted(const QString &value)
-{
-    return QLatin1Char('"') + value + QLatin1Char('"');
-}
-
-QString expected(const QString &option, const QString &what, const QString &value)
-{
-    return QStringLiteral("%1: expected %2, got %3").arg(option, what, quoted(value));
-}
-
-// Digits only: no sign, no blanks, no exponent; nullopt above 2^64 - 1.
-std::optional<quint64> wholeNumber(const QString &text)
-{
-    if (text.isEmpty())
-        return std::nullopt;
-    for (const QChar character : text) {
-        if (character < QLatin1Char('0') || character > QLatin1Char('9'))
-            return std::nullopt;
-    }
-    bool ok = false;
-    const quint64 value = text.toULongLong(&ok);
-    return ok ? std::optional<quint64>(value) : std::nullopt;
-}
-
-std::optional<double> finiteNumber(const QString &text)
-{
-    if (text.isEmpty() || text.trimmed() != text)
-        return std::nullopt;
-    bool ok = false;
-    const double value = text.toDouble(&ok);
-    return ok && std::isfinite(value) ? std::optional<double>(value) : std::nullopt;
-}
-
-QString parseProbability(const QString &option, const QString &value, double &target)
-{
-    const std::optional<double> number = finiteNumber(value);
-    if (!number || *number < 0 || *number > 1)
-        return expected(option, QStringLiteral("a probability from 0 to 1"), value);
-    target = *number;
-    return {};
-}
-
 QString parseNonNegative(const QString &option, const QString &value, double &target)
 {
     const std::optional<double> number = finiteNumber(value);
     if (!number || *number < 0)
-        return expected(option, QStringLiteral("a number >= 0"), value);
+        return optionValueError(option, QStringLiteral("a number >= 0"), value);
     target = *number;
     return {};
 }
 
 // MEAN[,SPREAD]; a missing spread is 0. The shape stays Normal.
-QString parseMeanSpread(const QString &option, const QString &value, Distribution &target)
-{
-    const QStringList parts = value.split(QLatin1Char(','));
-    const std::optional<double> mean = finiteNumber(parts.value(0));
-    const std::optional<double> spread = parts.size() > 1 ? finiteNumber(parts.value(1)) : std::optional<double>(0.0);
-    if (parts.size() > 2 || !mean || !spread || *mean < 0 || *spread < 0)
-        return expected(option, QStringLiteral("MEAN[,SPREAD] with numbers >= 0"), value);
-    target = {Distribution::Shape::Normal, *mean, *spread};
-    return {};
-}
-
-QString parseModels(const QString &option, const QString &value, QStringList &target)
-{
-    QStringList models;
-    for (const QString &part : value.split(QLatin1Char(','))) {
-        const QString model = part.trimmed();
-        if (model.isEmpty())
-            return expected(option, QStringLiteral("comma-separated model names"), value);
-        if (!models.contains(model))
-            models.append(model);
-    }
-    target = models;
-    return {};
-}
-
 QString parseUrl(const QString &option, const QString &value, QUrl &target)
 {
     const QUrl url(value, QUrl::StrictMode);
     const QString scheme = url.scheme().toLower();
     if (!url.isValid() || (scheme != QLatin1String("http") && scheme != QLatin1String("https")) || url.host().isEmpty()
         || !url.userInfo().isEmpty() || url.hasQuery() || url.hasFragment())
-        return expected(option, QStringLiteral("an http:// or https:// URL such as http://127.0.0.1:8080"), value);
+        return optionValueError(option, QStringLiteral("an http:// or https:// URL such as http://127.0.0.1:8080"), value);
     target = url;
     return {};
 }
@@ -124,7 +59,7 @@ const QList<OptionSpec> &optionSpecs()
          [](const QString &option, const QString &value, LoadOptions &target) {
              const std::optional<ProviderKind> kind = providerFromName(value);
              if (!kind)
-                 return expected(option, QStringLiteral("openai or anthropic"), value);
+                 return optionValueError(option, QStringLiteral("openai or anthropic"), value);
              target.protocol = *kind;
              return QString();
          }},
@@ -144,12 +79,12 @@ const QList<OptionSpec> &optionSpecs()
         {QLatin1String("--api-key-env"),
          [](const QString &option, const QString &value, LoadOptions &target) {
              if (value.isEmpty())
-                 return expected(option, QStringLiteral("an environment variable name"), value);
+                 return optionValueError(option, QStringLiteral("an environment variable name"), value);
              const QByteArray key = qgetenv(value.toLocal8Bit().constData());
              if (key.isEmpty())
-                 return QStringLiteral("%1: environment variable %2 is not set or empty").arg(option, quoted(value));
+                 return QStringLiteral("%1: environment variable %2 is not set or empty").arg(option, quotedValue(value));
              if (!keyIsSendable(key))
-                 return QStringLiteral("%1: environment variable %2 holds a line break").arg(option, quoted(value));
+                 return QStringLiteral("%1: environment variable %2 holds a line break").arg(option, quotedValue(value));
              target.apiKeys.append(key);
              return QString();
          }},
@@ -157,7 +92,7 @@ const QList<OptionSpec> &optionSpecs()
          [](const QString &option, const QString &value, LoadOptions &target) {
              const std::optional<quint64> users = wholeNumber(value);
              if (!users || *users < 1 || *users > quint64(kMaxUsers))
-                 return expected(option, QStringLiteral("a whole number from 1 to %1").arg(kMaxUsers), value);
+                 return optionValueError(option, QStringLiteral("a whole number from 1 to %1").arg(kMaxUsers), value);
              target.users = int(*users);
              return QString();
          }},
@@ -177,7 +112,7 @@ const QList<OptionSpec> &optionSpecs()
          [](const QString &option, const QString &value, LoadOptions &target) {
              const std::optional<quint64> requests = wholeNumber(value);
              if (!requests)
-                 return expected(option, QStringLiteral("a whole number >= 0"), value);
+                 return optionValueError(option, QStringLiteral("a whole number >= 0"), value);
              target.maxRequests = *requests;
              return QString();
          }},
@@ -201,7 +136,7 @@ const QList<OptionSpec> &optionSpecs()
          [](const QString &option, const QString &value, LoadOptions &target) {
              const std::optional<quint64> timeout = wholeNumber(value);
              if (!timeout || *timeout < 1 || *timeout > quint64(std::numeric_limits<int>::max()))
-                 return expected(option, QStringLiteral("a whole number of milliseconds >= 1"), value);
+                 return optionValueError(option, QStringLiteral("a whole number of milliseconds >= 1"), value);
              target.timeoutMs = int(*timeout);
              return QString();
          }},
@@ -209,7 +144,7 @@ const QList<OptionSpec> &optionSpecs()
          [](const QString &option, const QString &value, LoadOptions &target) {
              const std::optional<quint64> seed = wholeNumber(value);
              if (!seed)
-                 return expected(option, QStringLiteral("a whole number >= 0"), value);
+                 return optionValueError(option, QStringLiteral("a whole number >= 0"), value);
              target.seed = *seed;
              return QString();
          }},
@@ -318,16 +253,16 @@ Result<LoadOptions, QString> parseLoadArguments(const QStringList &arguments)
     for (qsizetype index = 0; index < arguments.size(); ++index) {
         const QString &argument = arguments.at(index);
         if (!argument.startsWith(QLatin1String("--")))
-            return unexpected(QStringLiteral("unexpected argument %1").arg(quoted(argument)));
+            return unexpected(QStringLiteral("unexpected argument %1").arg(quotedValue(argument)));
         const qsizetype equals = argument.indexOf(QLatin1Char('='));
         const QString name = equals < 0 ? argument : argument.left(equals);
         const OptionSpec *spec = findSpec(name);
         if (!spec)
-            return unexpected(QStringLiteral("unknown option %1").arg(quoted(name)));
+            return unexpected(QStringLiteral("unknown option %1").arg(quotedValue(name)));
         QString value;
         if (spec->flag) {
             if (equals >= 0)
-                return unexpected(QStringLiteral("%1: takes no value, got %2").arg(name, quoted(argument.mid(equals + 1))));
+                return unexpected(QStringLiteral("%1: takes no value, got %2").arg(name, quotedValue(argument.mid(equals + 1))));
         } else if (equals >= 0) {
             value = argument.mid(equals + 1);
         } else {

@@ -1,5 +1,7 @@
 #include "gateway/simulatorcommandline.h"
 
+#include "gateway/optionvalues.h"
+
 #include <QSet>
 
 #include <cmath>
@@ -13,70 +15,16 @@ namespace {
 
 constexpr int kMaxThreads = 256; // the gateway configuration's limit too
 
-QString quoted(const QString &value)
-{
-    return QLatin1Char('"') + value + QLatin1Char('"');
-}
-
-QString expected(const QString &option, const QString &what, const QString &value)
-{
-    return QStringLiteral("%1: expected %2, got %3").arg(option, what, quoted(value));
-}
-
-// Digits only: no sign, no blanks, no exponent; nullopt above 2^64 - 1.
-std::optional<quint64> wholeNumber(const QString &text)
-{
-    if (text.isEmpty())
-        return std::nullopt;
-    for (const QChar character : text) {
-        if (character < QLatin1Char('0') || character > QLatin1Char('9'))
-            return std::nullopt;
-    }
-    bool ok = false;
-    const quint64 value = text.toULongLong(&ok);
-    return ok ? std::optional<quint64>(value) : std::nullopt;
-}
-
-std::optional<double> finiteNumber(const QString &text)
-{
-    if (text.isEmpty() || text.trimmed() != text)
-        return std::nullopt;
-    bool ok = false;
-    const double value = text.toDouble(&ok);
-    return ok && std::isfinite(value) ? std::optional<double>(value) : std::nullopt;
-}
-
 QString parseWhole(const QString &option, const QString &value, qint64 &target)
 {
     const std::optional<quint64> number = wholeNumber(value);
     if (!number || *number > quint64(std::numeric_limits<qint64>::max()))
-        return expected(option, QStringLiteral("a whole number >= 0"), value);
+        return optionValueError(option, QStringLiteral("a whole number >= 0"), value);
     target = qint64(*number);
     return {};
 }
 
-QString parseProbability(const QString &option, const QString &value, double &target)
-{
-    const std::optional<double> number = finiteNumber(value);
-    if (!number || *number < 0 || *number > 1)
-        return expected(option, QStringLiteral("a probability from 0 to 1"), value);
-    target = *number;
-    return {};
-}
-
 // MEAN[,SPREAD]; a missing spread is 0.
-QString parseMeanSpread(const QString &option, const QString &value, Distribution &target)
-{
-    const QStringList parts = value.split(QLatin1Char(','));
-    std::optional<double> mean = finiteNumber(parts.value(0));
-    std::optional<double> spread = parts.size() > 1 ? finiteNumber(parts.value(1)) : std::optional<double>(0.0);
-    if (parts.size() > 2 || !mean || !spread || *mean < 0 || *spread < 0)
-        return expected(option, QStringLiteral("MEAN[,SPREAD] with numbers >= 0"), value);
-    target.mean = *mean;
-    target.spread = *spread;
-    return {};
-}
-
 QString parseShape(const QString &option, const QString &value, Distribution::Shape &target)
 {
     const QString name = value.toLower();
@@ -89,7 +37,7 @@ QString parseShape(const QString &option, const QString &value, Distribution::Sh
     else if (name == QLatin1String("lognormal"))
         target = Distribution::Shape::LogNormal;
     else
-        return expected(option, QStringLiteral("one of fixed, uniform, normal, lognormal"), value);
+        return optionValueError(option, QStringLiteral("one of fixed, uniform, normal, lognormal"), value);
     return {};
 }
 
@@ -101,14 +49,14 @@ QString parseListen(const QString &option, const QString &value, SimulatorServer
     if (value.startsWith(QLatin1Char('['))) {
         const qsizetype close = value.indexOf(QLatin1String("]:"));
         if (close < 0)
-            return expected(option, QStringLiteral("HOST:PORT (IPv6 as [::1]:PORT)"), value);
+            return optionValueError(option, QStringLiteral("HOST:PORT (IPv6 as [::1]:PORT)"), value);
         host = value.mid(1, close - 1);
         port = value.mid(close + 2);
         bracketed = true;
     } else {
         const qsizetype colon = value.lastIndexOf(QLatin1Char(':'));
         if (colon < 0 || value.indexOf(QLatin1Char(':')) != colon)
-            return expected(option, QStringLiteral("HOST:PORT (IPv6 as [::1]:PORT)"), value);
+            return optionValueError(option, QStringLiteral("HOST:PORT (IPv6 as [::1]:PORT)"), value);
         host = value.left(colon);
         port = value.mid(colon + 1);
     }
@@ -117,27 +65,13 @@ QString parseListen(const QString &option, const QString &value, SimulatorServer
         address = QHostAddress(QHostAddress::LocalHost);
     } else if (!address.setAddress(host)
                || (address.protocol() == QAbstractSocket::IPv6Protocol) != bracketed) {
-        return expected(option, QStringLiteral("an IP address or localhost as HOST"), host);
+        return optionValueError(option, QStringLiteral("an IP address or localhost as HOST"), host);
     }
     const std::optional<quint64> portNumber = wholeNumber(port);
     if (!portNumber || *portNumber > 65535)
-        return expected(option, QStringLiteral("a port from 0 to 65535"), port);
+        return optionValueError(option, QStringLiteral("a port from 0 to 65535"), port);
     target.address = address;
     target.port = quint16(*portNumber);
-    return {};
-}
-
-QString parseModels(const QString &option, const QString &value, QStringList &target)
-{
-    QStringList models;
-    for (const QString &part : value.split(QLatin1Char(','))) {
-        const QString model = part.trimmed();
-        if (model.isEmpty())
-            return expected(option, QStringLiteral("comma-separated model names"), value);
-        if (!models.contains(model))
-            models.append(model);
-    }
-    target = models;
     return {};
 }
 
@@ -157,7 +91,7 @@ const QList<OptionSpec> &optionSpecs()
          [](const QString &option, const QString &value, SimulatorServerOptions &target) {
              const std::optional<quint64> seed = wholeNumber(value);
              if (!seed)
-                 return expected(option, QStringLiteral("a whole number >= 0"), value);
+                 return optionValueError(option, QStringLiteral("a whole number >= 0"), value);
              target.simulator.seed = *seed;
              return QString();
          }},
@@ -165,7 +99,7 @@ const QList<OptionSpec> &optionSpecs()
          [](const QString &option, const QString &value, SimulatorServerOptions &target) {
              const std::optional<quint64> threads = wholeNumber(value);
              if (!threads || *threads < 1 || *threads > quint64(kMaxThreads))
-                 return expected(option, QStringLiteral("a whole number from 1 to %1").arg(kMaxThreads), value);
+                 return optionValueError(option, QStringLiteral("a whole number from 1 to %1").arg(kMaxThreads), value);
              target.threads = int(*threads);
              return QString();
          }},
@@ -173,7 +107,7 @@ const QList<OptionSpec> &optionSpecs()
          [](const QString &option, const QString &value, SimulatorServerOptions &target) {
              const std::optional<double> rate = finiteNumber(value);
              if (!rate || *rate < 0)
-                 return expected(option, QStringLiteral("a number >= 0"), value);
+                 return optionValueError(option, QStringLiteral("a number >= 0"), value);
              target.simulator.tokensPerSecond = *rate;
              return QString();
          }},
@@ -211,10 +145,10 @@ const QList<OptionSpec> &optionSpecs()
         {QLatin1String("--api-key-env"),
          [](const QString &option, const QString &value, SimulatorServerOptions &target) {
              if (value.isEmpty())
-                 return expected(option, QStringLiteral("an environment variable name"), value);
+                 return optionValueError(option, QStringLiteral("an environment variable name"), value);
              const QByteArray key = qgetenv(value.toLocal8Bit().constData());
              if (key.isEmpty())
-                 return QStringLiteral("%1: environment variable %2 is not set or empty").arg(option, quoted(value));
+                 return QStringLiteral("%1: environment variable %2 is not set or empty").arg(option, quotedValue(value));
              target.requiredApiKey = key;
              return QString();
          }},
@@ -268,12 +202,12 @@ Result<SimulatorServerOptions, QString> parseSimulatorArguments(const QStringLis
     for (qsizetype index = 0; index < arguments.size(); ++index) {
         const QString &argument = arguments.at(index);
         if (!argument.startsWith(QLatin1String("--")))
-            return unexpected(QStringLiteral("unexpected argument %1").arg(quoted(argument)));
+            return unexpected(QStringLiteral("unexpected argument %1").arg(quotedValue(argument)));
         const qsizetype equals = argument.indexOf(QLatin1Char('='));
         const QString name = equals < 0 ? argument : argument.left(equals);
         const OptionSpec *spec = findSpec(name);
         if (!spec)
-            return unexpected(QStringLiteral("unknown option %1").arg(quoted(name)));
+            return unexpected(QStringLiteral("unknown option %1").arg(quotedValue(name)));
         QString value;
         if (equals >= 0) {
             value = argument.mid(equals + 1);
