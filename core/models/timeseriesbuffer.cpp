@@ -135,42 +135,51 @@ void TimeSeriesBuffer::downsample(qint64 fromMs, qint64 toMs, int buckets, std::
 
     // In double: toMs - fromMs, and (time - from) * buckets, can pass 2^63.
     const double slicesPerMs = double(buckets) / (double(toMs) - double(fromMs) + 1.0);
-    int slice = -1;
-    qsizetype minIndex = -1;
-    qsizetype maxIndex = -1;
-    qsizetype firstGapIndex = -1;
-    const auto flush = [&] {
-        if (minIndex >= 0) {
-            const qsizetype first = std::min(minIndex, maxIndex);
-            const qsizetype second = std::max(minIndex, maxIndex);
-            out.push_back(at(first));
-            if (second != first)
-                out.push_back(at(second));
-        } else if (firstGapIndex >= 0) {
-            out.push_back(at(firstGapIndex));
-        }
-        minIndex = maxIndex = firstGapIndex = -1;
+    // The ring is walked directly (this runs over every sample of a 24 h chart on each
+    // redraw): the extremes are kept as copies with their logical index for the order.
+    struct Extreme {
+        qsizetype index = -1;
+        TimePoint point;
     };
+    int slice = -1;
+    Extreme low;
+    Extreme high;
+    Extreme firstGap;
+    const auto flush = [&] {
+        if (low.index >= 0) {
+            const bool lowFirst = low.index <= high.index;
+            out.push_back(lowFirst ? low.point : high.point);
+            if (low.index != high.index)
+                out.push_back(lowFirst ? high.point : low.point);
+        } else if (firstGap.index >= 0) {
+            out.push_back(firstGap.point);
+        }
+        low.index = high.index = firstGap.index = -1;
+    };
+    const TimePoint *ring = m_ring.data();
+    qsizetype physical = physicalIndex(begin);
     for (qsizetype i = begin; i < end; ++i) {
-        const TimePoint &point = at(i);
+        const TimePoint &point = ring[physical];
+        if (++physical == m_capacity)
+            physical = 0;
         const int pointSlice = std::min(buckets - 1, int((double(point.timeMs) - double(fromMs)) * slicesPerMs));
         if (pointSlice != slice) {
             flush();
             slice = pointSlice;
         }
         if (point.isGap()) {
-            if (firstGapIndex < 0)
-                firstGapIndex = i;
+            if (firstGap.index < 0)
+                firstGap = {i, point};
             continue;
         }
-        if (minIndex < 0) {
-            minIndex = maxIndex = i;
+        if (low.index < 0) {
+            low = high = {i, point};
             continue;
         }
-        if (point.value < at(minIndex).value)
-            minIndex = i;
-        if (point.value > at(maxIndex).value)
-            maxIndex = i;
+        if (point.value < low.point.value)
+            low = {i, point};
+        if (point.value > high.point.value)
+            high = {i, point};
     }
     flush();
 }

@@ -139,7 +139,7 @@ void TestDashboard::chartDownsamplesToPlotWidth()
         const qsizetype drawn = chart.drawnPointCount(name);
         QVERIFY2(drawn > width / 4, qPrintable(QString::number(drawn)));
         QVERIFY2(drawn <= width, qPrintable(QStringLiteral("%1 > %2").arg(drawn).arg(width)));
-        QCOMPARE(chart.bucketCount(), width / 2);
+        QCOMPARE(chart.bucketCount(), width / TimeSeriesChart::kPixelsPerBucket);
         QCOMPARE(chart.lineSeries(name)->count(), drawn);
     }
     // Dense min/max columns are drawn without antialiasing.

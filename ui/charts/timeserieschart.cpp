@@ -204,7 +204,7 @@ int TimeSeriesChart::plotWidthPixels() const
 
 int TimeSeriesChart::bucketCount() const
 {
-    return std::max(plotWidthPixels() / 2, 1);
+    return std::max(plotWidthPixels() / kPixelsPerBucket, 1);
 }
 
 void TimeSeriesChart::redrawNow()
