@@ -161,10 +161,12 @@ void TestDashboard::chartCoalescesRedrawsAndSkipsHidden()
     models::TimeSeriesSet set;
     ChartFrameClock clock;
     TimeSeriesChart chart(&set, &clock);
-    chart.resize(500, 300);
+    // Wide enough that 201 samples are drawn as they are, not downsampled.
+    chart.resize(1200, 300);
     chart.show();
     QVERIFY(QTest::qWaitForWindowExposed(&chart));
     QTRY_VERIFY(!chart.isDirty());
+    QVERIFY(2 * chart.bucketCount() >= 201);
     const int before = chart.redrawCount();
 
     for (int i = 0; i < 200; ++i) {

@@ -33,9 +33,9 @@ struct TimeRangeMs {
 // a QDateTimeAxis for time and a QValueAxis titled with the unit.
 //
 // Drawing: never the whole history. Each redraw takes the shown time range of every
-// visible series through TimeSeriesBuffer::downsample() with one bucket per 2 pixels
-// of plot width (min and max per bucket, so spikes survive: at most one point per
-// pixel) and hands the result to QXYSeries::replace(). Gaps (NaN samples) are left out
+// visible series through TimeSeriesBuffer::downsample() with one bucket per
+// kPixelsPerBucket pixels of plot width (min and max per bucket, so spikes survive) and
+// hands the result to QXYSeries::replace(). Gaps (NaN samples) are left out
 // of the line. Antialiasing is switched off while a line is that dense (min/max columns
 // look the same without it, at a third less paint time) and on for sparse lines.
 //
@@ -94,10 +94,10 @@ public:
     // The plot area's width in pixels (at least 1).
     int plotWidthPixels() const;
     // The downsampling's bucket count: one bucket per kPixelsPerBucket pixels, each drawn
-    // as its minimum and maximum, so a dense line has 2 points per 3 pixels of plot width
+    // as its minimum and maximum, so a dense line has one point per 2 pixels of plot width
     // (a min/max column per bucket looks like the full data; fewer points keep a live
     // frame of 8 day-long charts within 16 ms).
-    static constexpr int kPixelsPerBucket = 3;
+    static constexpr int kPixelsPerBucket = 4;
     int bucketCount() const;
     // The chart line of series `name`, nullptr when there is none.
     QLineSeries *lineSeries(const QString &name) const;
