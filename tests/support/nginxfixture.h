@@ -19,6 +19,8 @@
 // template defaults to SLUICE_SOURCE_DIR/installer/deploy/nginx/sluice-upstream.conf
 // when the including target defines SLUICE_SOURCE_DIR.
 
+#include "childprocess.h"
+
 #include <QByteArray>
 #include <QDeadlineTimer>
 #include <QDir>
@@ -98,18 +100,7 @@ public:
         }
         if (isRunning())
             return true;
-        for (int attempt = 0; attempt < 5; ++attempt) {
-            m_port = freePort();
-            if (m_port == 0) {
-                m_error = QStringLiteral("no free port on 127.0.0.1");
-                return false;
-            }
-            if (launch(timeoutMs))
-                return true;
-            if (!m_error.contains(QLatin1String("Address already in use")))
-                return false;
-        }
-        return false;
+        return launchOnFreePort(m_port, m_error, [this, timeoutMs] { return launch(timeoutMs); });
     }
 
     // SIGTERM to the master (fast shutdown), then SIGKILL to its workers and itself if it
@@ -118,17 +109,8 @@ public:
     {
         if (!m_process)
             return;
-        if (m_process->state() != QProcess::NotRunning) {
-            const pid_t master = pid_t(m_process->processId());
-            const QList<pid_t> workers = childrenOf(master);
-            ::kill(master, SIGTERM);
-            if (!m_process->waitForFinished(graceMs)) {
-                for (const pid_t worker : workers)
-                    ::kill(worker, SIGKILL);
-                ::kill(master, SIGKILL);
-                m_process->waitForFinished(graceMs);
-            }
-        }
+        if (m_process->state() != QProcess::NotRunning)
+            terminateChild(*m_process, graceMs, childrenOf(pid_t(m_process->processId())));
         m_process.reset();
     }
 
@@ -136,14 +118,6 @@ public:
     QString accessLog() const { return readFile(m_directory.filePath(QStringLiteral("access.log"))); }
 
 private:
-    static quint16 freePort()
-    {
-        QTcpServer probe;
-        if (!probe.listen(QHostAddress::LocalHost, 0))
-            return 0;
-        return probe.serverPort();
-    }
-
     static QString readFile(const QString &path)
     {
         QFile file(path);

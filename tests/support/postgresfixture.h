@@ -1,5 +1,7 @@
 #pragma once
 
+#include "childprocess.h"
+
 #include <QDeadlineTimer>
 #include <QDir>
 #include <QFile>
@@ -57,7 +59,7 @@ public:
         if (!initialize())
             return;
         for (int attempt = 0; attempt < 3; ++attempt) {
-            m_port = freePort();
+            m_port = freeLocalPort();
             if (m_port != 0 && start())
                 break;
         }
@@ -91,7 +93,7 @@ public:
     // A connection string to a port nothing listens on (for "server absent" tests).
     static QString unreachableConnectionString()
     {
-        const quint16 port = freePort();
+        const quint16 port = freeLocalPort();
         return QStringLiteral("host=127.0.0.1 port=%1 user=postgres dbname=sluice").arg(port);
     }
 
@@ -194,14 +196,6 @@ public:
     }
 
 private:
-    static quint16 freePort()
-    {
-        QTcpServer probe;
-        if (!probe.listen(QHostAddress::LocalHost, 0))
-            return 0;
-        return probe.serverPort();
-    }
-
     QString tool(const QString &name) const { return m_binDir + QLatin1Char('/') + name; }
     QString logPath() const { return m_root ? m_root->filePath(QStringLiteral("server.log")) : QString(); }
 

@@ -12,6 +12,8 @@
 //   gateway.setEnvironmentValue(QStringLiteral("SLUICE_ADMIN_TOKEN"), token);
 //   QVERIFY2(gateway.start(binary, {"--config", path}), qPrintable(gateway.failureText()));
 
+#include "childprocess.h"
+
 #include <QByteArray>
 #include <QDir>
 #include <QFile>
@@ -107,13 +109,7 @@ public:
     {
         if (!m_process)
             return;
-        if (m_process->state() != QProcess::NotRunning) {
-            ::kill(pid_t(m_process->processId()), SIGTERM);
-            if (!m_process->waitForFinished(graceMs)) {
-                ::kill(pid_t(m_process->processId()), SIGKILL);
-                m_process->waitForFinished(graceMs);
-            }
-        }
+        terminateChild(*m_process, graceMs);
         m_finishedProcess = std::move(m_process);
     }
 

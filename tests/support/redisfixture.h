@@ -12,6 +12,8 @@
 //
 // The server binary is $SLUICE_REDIS_SERVER when set, else redis-server on PATH.
 
+#include "childprocess.h"
+
 #include <QByteArray>
 #include <QDeadlineTimer>
 #include <QDir>
@@ -81,18 +83,7 @@ public:
         }
         if (isRunning())
             return true;
-        for (int attempt = 0; attempt < 5; ++attempt) {
-            m_port = freePort();
-            if (m_port == 0) {
-                m_error = QStringLiteral("no free port on 127.0.0.1");
-                return false;
-            }
-            if (launch(timeoutMs))
-                return true;
-            if (!m_error.contains(QLatin1String("Address already in use")))
-                return false;
-        }
-        return false;
+        return launchOnFreePort(m_port, m_error, [this, timeoutMs] { return launch(timeoutMs); });
     }
 
     // SIGTERM, then SIGKILL if it has not exited within `graceMs`. Idempotent.
@@ -100,13 +91,7 @@ public:
     {
         if (!m_process)
             return;
-        if (m_process->state() != QProcess::NotRunning) {
-            ::kill(pid_t(m_process->processId()), SIGTERM);
-            if (!m_process->waitForFinished(graceMs)) {
-                ::kill(pid_t(m_process->processId()), SIGKILL);
-                m_process->waitForFinished(graceMs);
-            }
-        }
+        terminateChild(*m_process, graceMs);
         m_process.reset();
     }
 
@@ -129,14 +114,6 @@ public:
     }
 
 private:
-    static quint16 freePort()
-    {
-        QTcpServer probe;
-        if (!probe.listen(QHostAddress::LocalHost, 0))
-            return 0;
-        return probe.serverPort();
-    }
-
     bool writeConfig()
     {
         QFile file(m_directory.filePath(QStringLiteral("redis.conf")));
